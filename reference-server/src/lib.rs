@@ -1,0 +1,1 @@
+//! The bundled MCP reference server (placeholder, being written).
