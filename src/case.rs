@@ -1,0 +1,553 @@
+//! Case files: declarative conformance checks as JSON data.
+//!
+//! Loading is two-staged: the file is validated against `schemas/case.schema.json`
+//! (so a malformed case names its file and the JSON pointer of the problem), then
+//! deserialised into the types below. Must never run anything: this module only reads
+//! and describes cases.
+
+use crate::spec::{Level, ProtocolVersion, TransportKind};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The case format's own schema, authored in `schemas/case.schema.json`.
+pub const CASE_SCHEMA: &str = include_str!("../schemas/case.schema.json");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    /// Page and anchor in the specification, e.g. `basic/lifecycle#initialization`;
+    /// or a map from version (or `default`) to such a path where pages moved.
+    pub spec: SpecRef,
+    pub level: Level,
+    #[serde(default)]
+    pub versions: Versions,
+    /// Transports the rule applies to; all when absent.
+    #[serde(default)]
+    pub transports: Option<Vec<TransportKind>>,
+    #[serde(default)]
+    pub requires: Requires,
+    #[serde(default)]
+    pub setup: Setup,
+    #[serde(default)]
+    pub client: ClientOptions,
+    pub steps: Vec<Step>,
+    /// How the check is proven able to fail: reference-server defects that make it
+    /// fail (or warn, for SHOULD rules).
+    pub defects: Vec<String>,
+    /// Other suites' ids for the same rule (e.g. the official suite's scenario ids).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Where the case was loaded from (set by the loader).
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SpecRef {
+    Path(String),
+    PerVersion(BTreeMap<String, String>),
+}
+
+impl Case {
+    /// The spec link for one version.
+    pub fn spec_url(&self, version: ProtocolVersion) -> String {
+        let path = match &self.spec {
+            SpecRef::Path(p) => p.as_str(),
+            SpecRef::PerVersion(map) => map
+                .get(version.as_str())
+                .or_else(|| map.get("default"))
+                .map(String::as_str)
+                .unwrap_or(""),
+        };
+        if path.starts_with("http") {
+            path.replace("{version}", version.as_str())
+        } else {
+            version.spec_url(path)
+        }
+    }
+
+    pub fn applies_to(&self, version: ProtocolVersion, transport: TransportKind) -> bool {
+        self.versions.contains(version) && self.transports.as_ref().is_none_or(|t| t.contains(&transport))
+    }
+
+    /// A case with no steps, for the harness's own exchanges (version probes).
+    pub fn synthetic(id: &str) -> Case {
+        Case {
+            id: id.to_string(),
+            title: id.to_string(),
+            spec: SpecRef::Path("basic/lifecycle".into()),
+            level: Level::Must,
+            versions: Versions::default(),
+            transports: None,
+            requires: Requires::default(),
+            setup: Setup::Initialize,
+            client: ClientOptions::default(),
+            steps: Vec::new(),
+            defects: Vec::new(),
+            aliases: Vec::new(),
+            description: None,
+            source: PathBuf::new(),
+        }
+    }
+
+    /// The area a case belongs to: the first segment of its id (`tools/list` -> `tools`).
+    pub fn area(&self) -> &str {
+        self.id.split('/').next().unwrap_or(&self.id)
+    }
+}
+
+/// Versions a case applies to: a list, or a range with optional ends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Versions {
+    List(Vec<ProtocolVersion>),
+    Range {
+        #[serde(default)]
+        min: Option<ProtocolVersion>,
+        #[serde(default)]
+        max: Option<ProtocolVersion>,
+    },
+}
+
+impl Default for Versions {
+    fn default() -> Self {
+        Versions::Range { min: None, max: None }
+    }
+}
+
+impl Versions {
+    pub fn contains(&self, v: ProtocolVersion) -> bool {
+        match self {
+            Versions::List(list) => list.contains(&v),
+            Versions::Range { min, max } => min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    /// Dotted paths into the server's declared capabilities (`tools`,
+    /// `resources.subscribe`); the case is skipped when one is absent.
+    #[serde(default)]
+    pub server_capabilities: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Setup {
+    /// `initialize` + `notifications/initialized` (or `server/discover` for stateless
+    /// versions) before the steps; the result is bound as `init`.
+    #[default]
+    Initialize,
+    /// A raw connection: the steps do everything.
+    None,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientOptions {
+    /// The capabilities the harness declares; a version-appropriate default when absent.
+    #[serde(default)]
+    pub capabilities: Option<Value>,
+    /// Answers to server-to-client requests by method: `{"result": ...}` or `{"error": ...}`.
+    #[serde(default)]
+    pub answers: BTreeMap<String, Value>,
+}
+
+/// One step: exactly one action, with optional expectations and bindings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Send a request and wait for its response.
+    #[serde(default)]
+    pub request: Option<RequestSpec>,
+    /// Send a notification.
+    #[serde(default)]
+    pub notify: Option<NotifySpec>,
+    /// Send this text as one frame, byte for byte (no JSON encoding).
+    #[serde(default)]
+    pub raw: Option<String>,
+    /// Follow `nextCursor` through every page of a list method.
+    #[serde(default)]
+    pub paginate: Option<PaginateSpec>,
+    /// Wait for a server message of a kind (a notification or a request by method).
+    #[serde(default)]
+    pub wait_for: Option<WaitSpec>,
+    /// No response may arrive for this many milliseconds.
+    #[serde(default)]
+    pub no_response_ms: Option<u64>,
+    /// Close the connection (stdio: stdin) and expect the server to end within `within_ms`.
+    #[serde(default)]
+    pub close: Option<CloseSpec>,
+    /// Wait without expecting anything.
+    #[serde(default)]
+    pub sleep_ms: Option<u64>,
+
+    /// What the response (or awaited message) must look like.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// Values to remember from the response, by name.
+    #[serde(default)]
+    pub bind: BTreeMap<String, Binding>,
+    /// Level of this step's expectations, when it differs from the case's.
+    #[serde(default)]
+    pub level: Option<Level>,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+impl Step {
+    pub fn action_count(&self) -> usize {
+        [
+            self.request.is_some(),
+            self.notify.is_some(),
+            self.raw.is_some(),
+            self.paginate.is_some(),
+            self.wait_for.is_some(),
+            self.no_response_ms.is_some(),
+            self.close.is_some(),
+            self.sleep_ms.is_some(),
+        ]
+        .into_iter()
+        .filter(|b| *b)
+        .count()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    pub method: String,
+    #[serde(default)]
+    pub params: Option<Value>,
+    /// An explicit id (any JSON); the engine numbers requests otherwise.
+    #[serde(default)]
+    pub id: Option<Value>,
+    /// Add the stateless-era `_meta` (protocol version, client capabilities); default true.
+    #[serde(default = "yes")]
+    pub meta: bool,
+    /// Send without waiting for the response (it may be awaited by no later step; a
+    /// `no_response_ms` step then checks that none arrives, e.g. after cancellation).
+    #[serde(default)]
+    pub no_wait: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySpec {
+    pub method: String,
+    #[serde(default)]
+    pub params: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaginateSpec {
+    pub method: String,
+    #[serde(default)]
+    pub params: Option<Value>,
+    /// The member of each result that holds the page's items (`tools`, `resources`...).
+    pub items: String,
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+}
+
+fn default_max_pages() -> usize {
+    100
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitSpec {
+    /// `notification` or `request` (a server-to-client request).
+    pub kind: WaitKind,
+    pub method: String,
+    #[serde(default)]
+    pub within_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaitKind {
+    Notification,
+    Request,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseSpec {
+    pub within_ms: u64,
+}
+
+/// Expectations about one received message.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `result`, `error` or `any`; default `result` unless `error` is given.
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    /// The response must be an error whose code is in this set.
+    #[serde(default)]
+    pub error: Option<ErrorExpect>,
+    /// Schema definition the result (or awaited message's params) must satisfy.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// A partial match against the whole message: objects match by subset, arrays
+    /// element by element, scalars by equality.
+    #[serde(default, rename = "match")]
+    pub match_: Option<Value>,
+    #[serde(default)]
+    pub assert: Vec<Assertion>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Result,
+    Error,
+    Any,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorExpect {
+    pub codes: Vec<i64>,
+}
+
+/// A rule about the value at a JSON pointer. All given conditions must hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assertion {
+    pub pointer: String,
+    #[serde(default)]
+    pub exists: Option<bool>,
+    #[serde(default)]
+    pub equals: Option<Value>,
+    #[serde(default)]
+    pub not_equals: Option<Value>,
+    /// JSON type name or names: `string`, `integer`, `number`, `object`, `array`, `boolean`, `null`.
+    #[serde(default, rename = "type")]
+    pub type_: Option<TypeNames>,
+    #[serde(default)]
+    pub one_of: Option<Vec<Value>>,
+    #[serde(default)]
+    pub regex: Option<String>,
+    #[serde(default)]
+    pub min_items: Option<usize>,
+    #[serde(default)]
+    pub max_items: Option<usize>,
+    /// Every element of the array at `pointer` satisfies these (pointers relative to the element).
+    #[serde(default)]
+    pub each: Option<Vec<Assertion>>,
+    /// What the rule means, for the verdict message.
+    #[serde(default)]
+    pub because: Option<String>,
+    /// Level of this assertion when it differs from the step's.
+    #[serde(default)]
+    pub level: Option<Level>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TypeNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl TypeNames {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            TypeNames::One(s) => vec![s.as_str()],
+            TypeNames::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Remember a value from a response. With `find`, `pointer` names an array and the
+/// first element satisfying every assertion is bound.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Binding {
+    Pointer(String),
+    Find {
+        pointer: String,
+        #[serde(default)]
+        find: Vec<Assertion>,
+        /// The skip reason when nothing is there to bind (e.g. "the server lists no tools").
+        #[serde(default)]
+        skip: Option<String>,
+    },
+}
+
+impl Binding {
+    pub fn pointer(&self) -> &str {
+        match self {
+            Binding::Pointer(p) => p,
+            Binding::Find { pointer, .. } => pointer,
+        }
+    }
+}
+
+/// A case file that could not be loaded: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {pointer}: {message}", pointer = if pointer.is_empty() { "(root)" } else { pointer.as_str() })]
+pub struct LoadError {
+    pub file: String,
+    /// JSON pointer of the problem in the file; empty for the root.
+    pub pointer: String,
+    pub message: String,
+}
+
+fn case_schema() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Value = serde_json::from_str(CASE_SCHEMA).expect("case.schema.json is valid JSON");
+        jsonschema::validator_for(&schema).expect("case.schema.json is a valid schema")
+    })
+}
+
+/// Parse one case file's text. A file holds one case or `{"cases": [...]}`.
+pub fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, LoadError> {
+    let err = |pointer: &str, message: String| LoadError { file: file.to_string(), pointer: pointer.to_string(), message };
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| err("", format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())))?;
+    if let Some(first) = case_schema().iter_errors(&value).next() {
+        return Err(err(&first.instance_path().to_string(), first.to_string()));
+    }
+    let (items, prefix): (Vec<Value>, &str) = match value {
+        Value::Object(mut o) if o.contains_key("cases") => match o.remove("cases") {
+            Some(Value::Array(a)) => (a, "/cases/"),
+            _ => return Err(err("/cases", "must be an array of cases".into())),
+        },
+        other => (vec![other], ""),
+    };
+    let mut cases = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let at = if prefix.is_empty() { String::new() } else { format!("{prefix}{i}") };
+        let mut case: Case = serde_json::from_value(item).map_err(|e| err(&at, e.to_string()))?;
+        for (s, step) in case.steps.iter().enumerate() {
+            if step.action_count() != 1 {
+                return Err(err(&format!("{at}/steps/{s}"), "a step needs exactly one action".into()));
+            }
+        }
+        for (s, step) in case.steps.iter().enumerate() {
+            for (a, assertion) in step.expect.iter().flat_map(|e| e.assert.iter()).enumerate() {
+                if let Some(re) = &assertion.regex {
+                    regex::Regex::new(re)
+                        .map_err(|e| err(&format!("{at}/steps/{s}/expect/assert/{a}/regex"), e.to_string()))?;
+                }
+            }
+        }
+        case.source = PathBuf::from(file);
+        cases.push(case);
+    }
+    Ok(cases)
+}
+
+/// Load every `*.json` under `dir`, sorted by path; ids must be unique.
+pub fn load_dir(dir: &Path) -> Result<Vec<Case>, LoadError> {
+    let mut files = Vec::new();
+    collect_json(dir, &mut files).map_err(|e| LoadError {
+        file: dir.display().to_string(),
+        pointer: String::new(),
+        message: e.to_string(),
+    })?;
+    files.sort();
+    let mut sources = Vec::with_capacity(files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(|e| LoadError {
+            file: path.display().to_string(),
+            pointer: String::new(),
+            message: e.to_string(),
+        })?;
+        sources.push((path.display().to_string(), text));
+    }
+    load_sources(sources.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+}
+
+/// Load cases from (file name, text) pairs; ids must be unique across all of them.
+pub fn load_sources<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<Case>, LoadError> {
+    let mut all: Vec<Case> = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (file, text) in sources {
+        for case in parse_cases(file, text)? {
+            if let Some(other) = seen.insert(case.id.clone(), file.to_string()) {
+                return Err(LoadError {
+                    file: file.to_string(),
+                    pointer: "/id".into(),
+                    message: format!("duplicate case id {:?} (also in {other})", case.id),
+                });
+            }
+            all.push(case);
+        }
+    }
+    Ok(all)
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"id":"a/b","title":"t","spec":"basic","level":"MUST","defects":["d"],
+        "steps":[{"request":{"method":"ping"}}]}"#;
+
+    #[test]
+    fn loads_a_minimal_case() {
+        let cases = parse_cases("x.json", MINIMAL).unwrap();
+        assert_eq!(cases[0].id, "a/b");
+        assert!(cases[0].applies_to(ProtocolVersion::V2024_11_05, TransportKind::Sse));
+        assert_eq!(
+            cases[0].spec_url(ProtocolVersion::V2025_11_25),
+            "https://modelcontextprotocol.io/specification/2025-11-25/basic"
+        );
+    }
+
+    #[test]
+    fn errors_name_file_and_pointer() {
+        let cases = [
+            (r#"{"id":"a"}"#, ""),
+            (&MINIMAL.replace(r#""level":"MUST""#, r#""level":"MUSTN'T""#), "/level"),
+            (&MINIMAL.replace(r#"{"request":{"method":"ping"}}"#, r#"{"request":{"method":"ping"},"raw":"x"}"#), "/steps/0"),
+            (&MINIMAL.replace(r#""method":"ping""#, r#""method":"ping","bogus":1"#), "/steps/0/request"),
+            (&MINIMAL.replace(r#""versions""#, "").replace(r#""title":"t""#, r#""title":"t","versions":["2020-01-01"]"#), "/versions"),
+        ];
+        for (text, pointer) in cases {
+            let e = parse_cases("cases/x.json", text).unwrap_err();
+            assert_eq!(e.file, "cases/x.json");
+            assert!(e.pointer.starts_with(pointer), "{e} should point at {pointer}");
+        }
+        let e = parse_cases("f.json", "{\n  \"id\": ,\n}").unwrap_err();
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected() {
+        let e = load_sources([("a.json", MINIMAL), ("b.json", MINIMAL)]).unwrap_err();
+        assert!(e.message.contains("duplicate"), "{e}");
+    }
+}

@@ -1,0 +1,872 @@
+//! The engine: runs one case's steps against a `Transport` and decides its verdict.
+//!
+//! It builds the frames to send, reads what comes back through the transport, answers
+//! server-to-client requests as the case says, correlates responses with requests by
+//! id (type included), validates every received message against the negotiated
+//! version's schema, and evaluates the case's expectations. It has no IO of its own:
+//! everything it sends or waits for goes through the `Transport` it is given, and
+//! every wait has a deadline.
+
+use crate::case::{Binding, Case, Expect, Outcome, Setup, Step, WaitKind};
+use crate::check::{matchers, synth};
+use crate::schema::{SchemaSet, Sender};
+use crate::spec::{Level, ProtocolVersion, TransportKind, meta_key};
+use crate::transport::{Event, Transport};
+use crate::verdict::{Finding, Status, decide};
+use crate::wire::{Id, Kind, Message};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the engine needs to know about the run it is part of.
+#[derive(Clone)]
+pub struct Context {
+    pub version: ProtocolVersion,
+    pub transport: TransportKind,
+    pub schemas: Arc<SchemaSet>,
+    /// Per-response timeout.
+    pub timeout: Duration,
+    /// How long a server may take to end after the harness closes the session.
+    pub close_grace: Duration,
+}
+
+/// A case's verdict with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseVerdict {
+    pub status: Status,
+    pub message: String,
+}
+
+/// Why the steps stopped early.
+enum Stop {
+    /// Nothing to act on: the verdict is `skip` with this reason.
+    Skip(String),
+    /// The case cannot go on (the server is gone, a response never came). The
+    /// finding is already recorded.
+    Abort,
+}
+
+type Flow<T> = Result<T, Stop>;
+
+/// Run `case` over `transport` and decide its verdict. Closes the transport.
+pub async fn run_case(case: &Case, ctx: &Context, transport: &mut dyn Transport) -> CaseVerdict {
+    let mut session = Session::new(case, ctx, transport);
+    let flow = session.run_steps().await;
+    if !session.closed {
+        session.transport.close(ctx.close_grace).await;
+    }
+    let (status, message) = decide(&session.findings);
+    match flow {
+        Err(Stop::Skip(reason)) if session.findings.is_empty() => {
+            session.transport.transcript().note(format!("skipped: {reason}"));
+            CaseVerdict { status: Status::Skip, message: reason }
+        }
+        _ => CaseVerdict { status, message },
+    }
+}
+
+struct Pending {
+    id: Id,
+    method: String,
+}
+
+struct Session<'a> {
+    case: &'a Case,
+    ctx: &'a Context,
+    transport: &'a mut dyn Transport,
+    next_id: i64,
+    /// Requests sent whose response has not been consumed.
+    pending: Vec<Pending>,
+    /// Responses received before anyone asked for them.
+    stash: Vec<Message>,
+    /// Notifications and server requests received, and how many a `wait_for` consumed.
+    server_messages: Vec<Message>,
+    consumed: usize,
+    findings: Vec<Finding>,
+    bindings: BTreeMap<String, Value>,
+    client_capabilities: Value,
+    closed: bool,
+    unique: u64,
+    /// A version probe: an error answer to the setup means "unsupported", not "broken".
+    probing: bool,
+}
+
+impl<'a> Session<'a> {
+    fn new(case: &'a Case, ctx: &'a Context, transport: &'a mut dyn Transport) -> Session<'a> {
+        let client_capabilities =
+            case.client.capabilities.clone().unwrap_or_else(|| default_client_capabilities(ctx.version));
+        let mut bindings = BTreeMap::new();
+        bindings.insert("version".to_string(), json!(ctx.version.as_str()));
+        Session {
+            case,
+            ctx,
+            transport,
+            next_id: 1,
+            pending: Vec::new(),
+            stash: Vec::new(),
+            server_messages: Vec::new(),
+            consumed: 0,
+            findings: Vec::new(),
+            bindings,
+            client_capabilities,
+            closed: false,
+            unique: 0,
+            probing: false,
+        }
+    }
+
+    async fn run_steps(&mut self) -> Flow<()> {
+        if self.case.setup == Setup::Initialize {
+            self.setup().await?;
+            self.check_requirements()?;
+        }
+        for (index, step) in self.case.steps.iter().enumerate() {
+            let label = step.label.clone().unwrap_or_else(|| format!("step {}", index + 1));
+            self.transport.transcript().note(format!("{label}"));
+            self.run_step(step, &label).await?;
+        }
+        Ok(())
+    }
+
+    // ----- setup -------------------------------------------------------------
+
+    async fn setup(&mut self) -> Flow<()> {
+        let v = self.ctx.version;
+        if v.is_stateless() {
+            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.ctx.timeout * 3, "setup").await?;
+            let result = self.require_result(&msg, "setup: server/discover")?;
+            let supported = result.get("supportedVersions").and_then(Value::as_array);
+            if supported.is_some_and(|list| !list.iter().any(|s| s == v.as_str())) {
+                return Err(Stop::Skip(format!("the server does not support protocol version {v}")));
+            }
+            self.bindings.insert("init".into(), result);
+            return Ok(());
+        }
+        let params = json!({
+            "protocolVersion": v.as_str(),
+            "capabilities": self.client_capabilities.clone(),
+            "clientInfo": {"name": "mcp-conform", "version": env!("CARGO_PKG_VERSION")},
+        });
+        let msg = self.request_and_wait("initialize", Some(params), false, self.ctx.timeout * 3, "setup").await?;
+        let result = self.require_result(&msg, "setup: initialize")?;
+        let negotiated = result.get("protocolVersion").cloned().unwrap_or(Value::Null);
+        if negotiated != json!(v.as_str()) {
+            return Err(Stop::Skip(format!(
+                "the server does not support protocol version {v} (it answered {negotiated})"
+            )));
+        }
+        self.bindings.insert("init".into(), result);
+        self.send_notification("notifications/initialized", None).await?;
+        Ok(())
+    }
+
+    fn require_result(&mut self, msg: &Message, what: &str) -> Flow<Value> {
+        match (&msg.kind, &msg.value) {
+            (Kind::Response { .. }, Some(v)) => Ok(v["result"].clone()),
+            (Kind::ErrorResponse { .. }, _) if self.probing => Err(Stop::Skip(format!(
+                "the server declined protocol version {}: {}",
+                self.ctx.version,
+                preview(&msg.raw)
+            ))),
+            _ => {
+                self.fail(Level::Must, format!("{what} failed: {}", matchers::short(msg.value.as_ref().unwrap_or(&Value::Null))));
+                Err(Stop::Abort)
+            }
+        }
+    }
+
+    fn check_requirements(&mut self) -> Flow<()> {
+        let caps = self.bindings.get("init").and_then(|i| i.get("capabilities")).cloned().unwrap_or(Value::Null);
+        for path in &self.case.requires.server_capabilities {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            let present = caps.pointer(&pointer).is_some_and(|v| !v.is_null() && v != &json!(false));
+            if !present {
+                return Err(Stop::Skip(format!("the server does not declare the `{path}` capability")));
+            }
+        }
+        Ok(())
+    }
+
+    // ----- steps -------------------------------------------------------------
+
+    async fn run_step(&mut self, step: &Step, label: &str) -> Flow<()> {
+        let level = step.level.unwrap_or(self.case.level);
+        if let Some(req) = &step.request {
+            let params = req.params.as_ref().map(|p| self.substitute(p)).transpose()?;
+            let explicit_id = req.id.as_ref().map(|i| self.substitute(i)).transpose()?;
+            let method = self.substitute_str(&req.method)?;
+            let id = self.send_request(&method, params, explicit_id, req.meta).await?;
+            if req.no_wait {
+                return Ok(());
+            }
+            let msg = match id {
+                Some(id) => self.await_response(&id, self.ctx.timeout, label).await?,
+                None => self.await_any_response(self.ctx.timeout, label).await?,
+            };
+            self.judge(step, &msg, level, label)?;
+            return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
+        }
+        if let Some(n) = &step.notify {
+            let params = n.params.as_ref().map(|p| self.substitute(p)).transpose()?;
+            let method = self.substitute_str(&n.method)?;
+            return self.send_notification(&method, params).await;
+        }
+        if let Some(raw) = &step.raw {
+            let text = self.substitute_str(raw)?;
+            self.send_bytes(text.as_bytes()).await?;
+            if step.expect.is_some() {
+                let msg = self.await_any_response(self.ctx.timeout, label).await?;
+                self.judge(step, &msg, level, label)?;
+                return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
+            }
+            return Ok(());
+        }
+        if let Some(p) = &step.paginate {
+            let params = p.params.as_ref().map(|p| self.substitute(p)).transpose()?;
+            let collected = self.paginate(&p.method, params, &p.items, p.max_pages, level, label).await?;
+            if let Some(expect) = &step.expect {
+                self.judge_value(expect, &collected, level, label)?;
+            }
+            return self.bind(step, &collected);
+        }
+        if let Some(w) = &step.wait_for {
+            let wait = w.within_ms.map(Duration::from_millis).unwrap_or(self.ctx.timeout);
+            let msg = self.wait_for(w.kind, &w.method, wait, level, label).await?;
+            if let Some(expect) = &step.expect {
+                let value = msg.value.clone().unwrap_or(Value::Null);
+                self.judge_value(expect, &value, level, label)?;
+            }
+            return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
+        }
+        if let Some(ms) = step.no_response_ms {
+            return self.expect_no_response(Duration::from_millis(ms), level, label).await;
+        }
+        if let Some(c) = &step.close {
+            self.closed = true;
+            let report = self.transport.close(Duration::from_millis(c.within_ms)).await;
+            if !report.ended_cleanly {
+                self.fail(level, format!("{label}: {}", report.detail));
+            }
+            return Ok(());
+        }
+        if let Some(ms) = step.sleep_ms {
+            let until = Instant::now() + Duration::from_millis(ms);
+            while Instant::now() < until {
+                self.pump(until).await?;
+            }
+        }
+        Ok(())
+    }
+
+    // ----- sending -----------------------------------------------------------
+
+    async fn send_bytes(&mut self, bytes: &[u8]) -> Flow<()> {
+        match self.transport.send(bytes).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.fail(Level::Must, format!("cannot send to the server: {e}"));
+                Err(Stop::Abort)
+            }
+        }
+    }
+
+    async fn send_value(&mut self, value: &Value) -> Flow<()> {
+        let bytes = serde_json::to_vec(value).expect("a Value always serialises");
+        self.send_bytes(&bytes).await
+    }
+
+    /// Send a request; returns the id to await, or None when the id is not one a
+    /// response could be correlated by (a deliberately invalid id).
+    async fn send_request(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        explicit_id: Option<Value>,
+        meta: bool,
+    ) -> Flow<Option<Id>> {
+        let id_value = explicit_id.unwrap_or_else(|| {
+            let id = self.next_id;
+            self.next_id += 1;
+            json!(id)
+        });
+        let params = if meta && self.ctx.version.is_stateless() { Some(self.with_meta(params)) } else { params };
+        let mut msg = json!({"jsonrpc": "2.0", "id": id_value.clone(), "method": method});
+        if let Some(p) = params {
+            msg["params"] = p;
+        }
+        self.send_value(&msg).await?;
+        let id = match &id_value {
+            Value::String(_) => Id::from_value(&id_value),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Id::from_value(&id_value),
+            _ => None,
+        };
+        if let Some(id) = &id {
+            self.pending.push(Pending { id: id.clone(), method: method.to_string() });
+        }
+        Ok(id)
+    }
+
+    async fn send_notification(&mut self, method: &str, params: Option<Value>) -> Flow<()> {
+        let mut msg = json!({"jsonrpc": "2.0", "method": method});
+        if let Some(p) = params {
+            msg["params"] = p;
+        }
+        self.send_value(&msg).await
+    }
+
+    async fn request_and_wait(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        meta: bool,
+        wait: Duration,
+        label: &str,
+    ) -> Flow<Message> {
+        let id = self.send_request(method, params, None, meta).await?.expect("engine ids are integers");
+        self.await_response(&id, wait, label).await
+    }
+
+    /// The stateless-era `_meta`: protocol version, client capabilities and info.
+    fn with_meta(&self, params: Option<Value>) -> Value {
+        let mut params = match params {
+            Some(Value::Object(o)) => o,
+            Some(other) => return other, // deliberately malformed params stay as they are
+            None => Map::new(),
+        };
+        let meta = params.entry("_meta").or_insert_with(|| json!({}));
+        if let Value::Object(m) = meta {
+            m.entry(meta_key::PROTOCOL_VERSION).or_insert(json!(self.ctx.version.as_str()));
+            m.entry(meta_key::CLIENT_CAPABILITIES).or_insert(self.client_capabilities.clone());
+            m.entry(meta_key::CLIENT_INFO)
+                .or_insert(json!({"name": "mcp-conform", "version": env!("CARGO_PKG_VERSION")}));
+        }
+        Value::Object(params)
+    }
+
+    // ----- receiving ---------------------------------------------------------
+
+    /// Receive one event and process it. Returns the response it carried, if any
+    /// (notifications and server requests are recorded, invalid frames become findings).
+    async fn pump(&mut self, deadline: Instant) -> Flow<Option<Message>> {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match self.transport.recv(wait).await {
+            Event::Timeout => Ok(None),
+            Event::Closed { reason } => {
+                self.fail(Level::Must, format!("the server ended the session unexpectedly: {reason}"));
+                Err(Stop::Abort)
+            }
+            Event::BadFrame { raw, reason } => {
+                self.fail(Level::Must, format!("{reason}: {}", preview(&raw)));
+                Ok(None)
+            }
+            Event::Frame(raw) => {
+                let msg = Message::parse(raw);
+                self.observe(msg).await
+            }
+        }
+    }
+
+    async fn observe(&mut self, msg: Message) -> Flow<Option<Message>> {
+        match &msg.kind {
+            Kind::Invalid { reason } => {
+                self.fail(Level::Must, format!("the server sent an invalid JSON-RPC message ({reason}): {}", preview(&msg.raw)));
+                Ok(self.stand_in_for_invalid(&msg))
+            }
+            Kind::Batch => {
+                if self.ctx.version == ProtocolVersion::V2025_03_26 {
+                    // 2025-03-26 allows batches; judge each element.
+                    let items = msg.value.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+                    let mut response = None;
+                    for item in items {
+                        if let Some(r) = Box::pin(self.observe(Message::from_value(item))).await? {
+                            response.get_or_insert(r);
+                        }
+                    }
+                    return Ok(response);
+                }
+                self.fail(Level::Must, format!("the server sent a JSON-RPC batch, which protocol version {} does not have", self.ctx.version));
+                Ok(None)
+            }
+            Kind::Notification { .. } => {
+                self.validate(&msg, None);
+                self.server_messages.push(msg);
+                Ok(None)
+            }
+            Kind::Request { .. } => {
+                self.validate(&msg, None);
+                self.answer_server_request(&msg).await?;
+                self.server_messages.push(msg);
+                Ok(None)
+            }
+            Kind::Response { .. } | Kind::ErrorResponse { .. } => Ok(Some(msg)),
+        }
+    }
+
+    /// An invalid message that still carries the id of an open request ends the wait
+    /// for that request (the violation is already recorded), so a malformed answer
+    /// fails at once instead of after the timeout. The stand-in keeps the raw bytes.
+    fn stand_in_for_invalid(&self, msg: &Message) -> Option<Message> {
+        let value = msg.value.as_ref()?;
+        let id = Id::from_value(value.get("id")?)?;
+        let open = self.pending.iter().find(|p| p.id == id)?;
+        let kind = if value.get("error").is_some() {
+            Kind::ErrorResponse { id: open.id.clone(), code: value.pointer("/error/code").and_then(Value::as_i64) }
+        } else {
+            Kind::Response { id: open.id.clone() }
+        };
+        Some(Message { raw: msg.raw.clone(), value: Some(value.clone()), kind })
+    }
+
+    fn validate(&mut self, msg: &Message, request_method: Option<&str>) {
+        let Some(value) = &msg.value else { return };
+        let findings = self.ctx.schemas.validate_message(self.ctx.version, value, Sender::Server, request_method);
+        for f in findings {
+            let what = match (msg.method(), request_method) {
+                (Some(m), _) => format!("{m} message"),
+                (None, Some(m)) => format!("response to {m}"),
+                (None, None) => "message".to_string(),
+            };
+            self.fail(
+                Level::Must,
+                format!("schema: {what} violates {} at {}: {} (rule `{}`, schema {})", f.definition, or_root(&f.instance_path), f.message, f.rule, f.schema_path),
+            );
+        }
+    }
+
+    /// Take the response for `id`: from the stash, or by receiving until the deadline.
+    async fn await_response(&mut self, id: &Id, wait: Duration, label: &str) -> Flow<Message> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(pos) = self.stash.iter().position(|m| m.response_id() == Some(id)) {
+                let msg = self.stash.remove(pos);
+                return Ok(self.accept_response(msg, id));
+            }
+            match self.pump(deadline).await? {
+                Some(msg) => self.file_response(msg),
+                None if Instant::now() >= deadline => {
+                    let method = self.pending_method(id).unwrap_or_default();
+                    self.fail(Level::Must, format!("{label}: no response to {method} (id {id}) within {} ms", wait.as_millis()));
+                    return Err(Stop::Abort);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Take the next response not claimed by a tracked request (after a raw frame or a
+    /// request with a deliberately invalid id).
+    async fn await_any_response(&mut self, wait: Duration, label: &str) -> Flow<Message> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(pos) = self.stash.iter().position(|m| !self.is_pending(m.response_id())) {
+                let msg = self.stash.remove(pos);
+                self.validate(&msg, None);
+                return Ok(msg);
+            }
+            match self.pump(deadline).await? {
+                Some(msg) => self.stash.push(msg),
+                None if Instant::now() >= deadline => {
+                    self.fail(Level::Must, format!("{label}: no response within {} ms", wait.as_millis()));
+                    return Err(Stop::Abort);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// A response arrived while waiting for another one: keep it for its request, or
+    /// flag it when no request of ours has its id.
+    fn file_response(&mut self, msg: Message) {
+        let id = msg.response_id().cloned().unwrap_or(Id::Null);
+        if self.is_pending(Some(&id)) {
+            self.stash.push(msg);
+            return;
+        }
+        if let Some(sent) = self.pending.iter().find(|p| p.id.to_string().trim_matches('"') == id.to_string().trim_matches('"')) {
+            // Same id, other JSON type: record the violation, then treat it as the answer.
+            let sent_id = sent.id.clone();
+            self.fail(Level::Must, format!("a response carries id {id} but the request's id was {sent_id}: ids must be echoed with their type"));
+            let mut value = msg.value.clone().unwrap_or(Value::Null);
+            value["id"] = sent_id.to_value();
+            let mut fixed = Message::from_value(value);
+            fixed.raw = msg.raw;
+            self.stash.push(fixed);
+            return;
+        }
+        if id == Id::Null && !self.pending.is_empty() {
+            self.stash.push(msg); // a null-id error: judged by whoever waits for any response
+            return;
+        }
+        self.validate(&msg, None);
+        self.fail(Level::Must, format!("a response with id {id} answers no request the harness has open: {}", preview(&msg.raw)));
+    }
+
+    fn accept_response(&mut self, msg: Message, id: &Id) -> Message {
+        let method = self.pending_method(id);
+        self.pending.retain(|p| &p.id != id);
+        self.validate(&msg, method.as_deref());
+        msg
+    }
+
+    fn is_pending(&self, id: Option<&Id>) -> bool {
+        id.is_some_and(|id| self.pending.iter().any(|p| &p.id == id))
+    }
+
+    fn pending_method(&self, id: &Id) -> Option<String> {
+        self.pending.iter().find(|p| &p.id == id).map(|p| p.method.clone())
+    }
+
+    async fn expect_no_response(&mut self, wait: Duration, level: Level, label: &str) -> Flow<()> {
+        let deadline = Instant::now() + wait;
+        if let Some(msg) = self.stash.first() {
+            let text = preview(&msg.raw);
+            self.fail(level, format!("{label}: expected no response, got {text}"));
+            return Ok(());
+        }
+        while Instant::now() < deadline {
+            if let Some(msg) = self.pump(deadline).await? {
+                self.fail(level, format!("{label}: expected no response within {} ms, got {}", wait.as_millis(), preview(&msg.raw)));
+                self.stash.push(msg);
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait_for(&mut self, kind: WaitKind, method: &str, wait: Duration, level: Level, label: &str) -> Flow<Message> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let found = self.server_messages[self.consumed..].iter().position(|m| {
+                m.method() == Some(method)
+                    && matches!((&m.kind, kind), (Kind::Notification { .. }, WaitKind::Notification) | (Kind::Request { .. }, WaitKind::Request))
+            });
+            if let Some(pos) = found {
+                let index = self.consumed + pos;
+                self.consumed = index + 1;
+                return Ok(self.server_messages[index].clone());
+            }
+            if Instant::now() >= deadline {
+                let what = if kind == WaitKind::Request { "request" } else { "notification" };
+                self.fail(level, format!("{label}: no {method} {what} within {} ms", wait.as_millis()));
+                return Err(Stop::Abort);
+            }
+            if let Some(msg) = self.pump(deadline).await? {
+                self.file_response(msg);
+            }
+        }
+    }
+
+    async fn paginate(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        items_key: &str,
+        max_pages: usize,
+        level: Level,
+        label: &str,
+    ) -> Flow<Value> {
+        let mut items = Vec::new();
+        let mut cursors: Vec<Value> = Vec::new();
+        let mut pages = 0;
+        loop {
+            let mut p = params.clone().unwrap_or_else(|| json!({}));
+            if let Some(c) = cursors.last() {
+                p["cursor"] = c.clone();
+            }
+            let id = self.send_request(method, Some(p), None, true).await?.expect("engine ids are integers");
+            let msg = self.await_response(&id, self.ctx.timeout, label).await?;
+            pages += 1;
+            let result = match (&msg.kind, &msg.value) {
+                (Kind::Response { .. }, Some(v)) => v["result"].clone(),
+                _ => {
+                    self.fail(level, format!("{label}: page {pages} of {method} is not a result: {}", preview(&msg.raw)));
+                    return Err(Stop::Abort);
+                }
+            };
+            match result.get(items_key) {
+                Some(Value::Array(page)) => items.extend(page.iter().cloned()),
+                _ => {
+                    self.fail(level, format!("{label}: page {pages} of {method} has no `{items_key}` array"));
+                    return Err(Stop::Abort);
+                }
+            }
+            match result.get("nextCursor") {
+                None | Some(Value::Null) => break,
+                Some(cursor) if cursors.contains(cursor) => {
+                    self.fail(level, format!("{label}: {method} returned cursor {cursor} again on page {pages}: the pages loop"));
+                    break;
+                }
+                Some(cursor) => cursors.push(cursor.clone()),
+            }
+            if pages >= max_pages {
+                self.fail(level, format!("{label}: {method} still had a next page after {max_pages} pages"));
+                break;
+            }
+        }
+        Ok(json!({"items": items, "pages": pages}))
+    }
+
+    // ----- server-to-client requests -------------------------------------------
+
+    async fn answer_server_request(&mut self, msg: &Message) -> Flow<()> {
+        let (Kind::Request { id, method }, Some(value)) = (&msg.kind, &msg.value) else { return Ok(()) };
+        let needed = match method.as_str() {
+            "sampling/createMessage" => Some("sampling"),
+            "roots/list" => Some("roots"),
+            "elicitation/create" => Some("elicitation"),
+            _ => None,
+        };
+        if let Some(cap) = needed {
+            if self.client_capabilities.get(cap).is_none() {
+                self.fail(
+                    Level::Must,
+                    format!("the server sent {method} although the client did not declare the `{cap}` capability"),
+                );
+            }
+        }
+        let answer = self
+            .case
+            .client
+            .answers
+            .get(method)
+            .cloned()
+            .or_else(|| default_answer(method, value, self.ctx.version));
+        let mut reply = json!({"jsonrpc": "2.0", "id": id.to_value()});
+        match answer {
+            Some(Value::Object(mut a)) if a.contains_key("error") => reply["error"] = a.remove("error").unwrap(),
+            Some(Value::Object(mut a)) if a.contains_key("result") => reply["result"] = a.remove("result").unwrap(),
+            _ => reply["error"] = json!({"code": -32601, "message": format!("mcp-conform does not answer {method}")}),
+        }
+        self.send_value(&reply).await
+    }
+
+    // ----- judging -----------------------------------------------------------
+
+    fn judge(&mut self, step: &Step, msg: &Message, level: Level, label: &str) -> Flow<()> {
+        let Some(expect) = &step.expect else { return Ok(()) };
+        let value = msg.value.clone().unwrap_or(Value::Null);
+        let wanted = expect.outcome.unwrap_or(if expect.error.is_some() { Outcome::Error } else { Outcome::Result });
+        match (&msg.kind, wanted) {
+            (Kind::Response { .. }, Outcome::Error) => {
+                self.fail(level, format!("{label}: expected an error response, got a result: {}", preview(&msg.raw)));
+            }
+            (Kind::ErrorResponse { code, .. }, Outcome::Result) => {
+                let text = value.pointer("/error/message").and_then(Value::as_str).unwrap_or("");
+                self.fail(level, format!("{label}: expected a result, got error {} {text:?}", code.unwrap_or(0)));
+            }
+            _ => {}
+        }
+        if let (Some(codes), Kind::ErrorResponse { code, .. }) = (&expect.error, &msg.kind) {
+            if !code.is_some_and(|c| codes.codes.contains(&c)) {
+                self.fail(level, format!("{label}: error code {} is not the expected {:?}", code.map(|c| c.to_string()).unwrap_or("(none)".into()), codes.codes));
+            }
+        }
+        if let (Some(def), Kind::Response { .. }) = (&expect.schema, &msg.kind) {
+            self.check_schema(def, &value["result"], "/result", label);
+        }
+        self.judge_value(expect, &value, level, label)
+    }
+
+    /// `match` and `assert` against a value (a message, or a step's collected value).
+    fn judge_value(&mut self, expect: &Expect, value: &Value, level: Level, label: &str) -> Flow<()> {
+        let mut problems = Vec::new();
+        if let Some(m) = &expect.match_ {
+            let m = self.substitute(m)?;
+            matchers::partial_match(&m, value, "", &mut problems);
+        }
+        for p in problems {
+            self.fail(level, format!("{label}: {p}"));
+        }
+        for a in &expect.assert {
+            let mut problems = Vec::new();
+            let a = self.substitute_assertion(a)?;
+            matchers::check_assertion(&a, value, "", &mut problems);
+            for p in problems {
+                self.fail(a.level.unwrap_or(level), format!("{label}: {p}"));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_schema(&mut self, definition: &str, instance: &Value, base: &str, label: &str) {
+        if !self.ctx.schemas.has_definition(self.ctx.version, definition) {
+            self.transport.transcript().note(format!("{label}: no schema definition {definition} for {}", self.ctx.version));
+            return;
+        }
+        for f in self.ctx.schemas.validate_definition(self.ctx.version, definition, instance) {
+            self.fail(
+                Level::Must,
+                format!("{label}: {} at {}{}: {} (rule `{}`)", definition, base, f.instance_path, f.message, f.rule),
+            );
+        }
+    }
+
+    // ----- bindings ----------------------------------------------------------
+
+    fn bind(&mut self, step: &Step, value: &Value) -> Flow<()> {
+        for (name, binding) in &step.bind {
+            let found = value.pointer(binding.pointer());
+            let bound = match binding {
+                Binding::Pointer(_) => found.cloned(),
+                Binding::Find { find, .. } => found
+                    .and_then(Value::as_array)
+                    .and_then(|items| items.iter().find(|item| matchers::satisfies(item, find)))
+                    .cloned(),
+            };
+            match bound {
+                Some(v) => {
+                    self.bindings.insert(name.clone(), v);
+                }
+                None => {
+                    let reason = match binding {
+                        Binding::Find { skip: Some(reason), .. } => reason.clone(),
+                        _ => format!("nothing to act on: no value at {} to bind as `{name}`", binding.pointer()),
+                    };
+                    return Err(Stop::Skip(reason));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replace `${name}` and `${name/pointer}` in strings, and `{"$example": schema}`
+    /// objects by a synthesised instance of the schema.
+    fn substitute(&mut self, value: &Value) -> Flow<Value> {
+        Ok(match value {
+            Value::String(s) => {
+                if let Some(inner) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                    if !inner.contains("${") && !inner.contains('}') {
+                        return self.lookup(inner);
+                    }
+                }
+                Value::String(self.substitute_str(s)?)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.substitute(v)).collect::<Flow<_>>()?),
+            Value::Object(o) if o.len() == 1 && o.contains_key("$example") => {
+                let schema = self.substitute(&o["$example"])?;
+                synth::example_of(&schema)
+            }
+            Value::Object(o) => {
+                let mut out = Map::new();
+                for (k, v) in o {
+                    out.insert(k.clone(), self.substitute(v)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    fn substitute_str(&mut self, s: &str) -> Flow<String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(len) = rest[start..].find('}') else { break };
+            let name = &rest[start + 2..start + len];
+            match self.lookup(name)? {
+                Value::String(v) => out.push_str(&v),
+                other => out.push_str(&other.to_string()),
+            }
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn lookup(&mut self, name: &str) -> Flow<Value> {
+        if name == "unique" {
+            self.unique += 1;
+            return Ok(json!(format!("mcp-conform-{}-{}", std::process::id(), self.unique)));
+        }
+        let (key, pointer) = match name.find('/') {
+            Some(i) => (&name[..i], &name[i..]),
+            None => (name, ""),
+        };
+        match self.bindings.get(key).and_then(|v| v.pointer(pointer)) {
+            Some(v) => Ok(v.clone()),
+            None => {
+                self.fail(Level::Must, format!("case error: `${{{name}}}` is not bound"));
+                Err(Stop::Abort)
+            }
+        }
+    }
+
+    fn substitute_assertion(&mut self, a: &crate::case::Assertion) -> Flow<crate::case::Assertion> {
+        let mut a = a.clone();
+        if let Some(e) = &a.equals {
+            a.equals = Some(self.substitute(e)?);
+        }
+        if let Some(e) = &a.not_equals {
+            a.not_equals = Some(self.substitute(e)?);
+        }
+        Ok(a)
+    }
+
+    fn fail(&mut self, level: Level, message: String) {
+        self.transport.transcript().note(format!("finding [{}]: {message}", level.as_str()));
+        self.findings.push(Finding::new(level, message));
+    }
+}
+
+/// What the harness declares by default: everything it can answer.
+pub fn default_client_capabilities(version: ProtocolVersion) -> Value {
+    let mut caps = json!({"roots": {"listChanged": true}, "sampling": {}});
+    if version >= ProtocolVersion::V2025_06_18 {
+        caps["elicitation"] = json!({});
+    }
+    caps
+}
+
+fn default_answer(method: &str, request: &Value, version: ProtocolVersion) -> Option<Value> {
+    Some(match method {
+        "ping" => json!({"result": {}}),
+        "roots/list" => json!({"result": {"roots": [{"uri": "file:///tmp/mcp-conform-root", "name": "mcp-conform"}]}}),
+        "sampling/createMessage" => json!({"result": {
+            "role": "assistant",
+            "content": {"type": "text", "text": "mcp-conform sampled reply"},
+            "model": "mcp-conform",
+            "stopReason": "endTurn"
+        }}),
+        "elicitation/create" if version >= ProtocolVersion::V2025_06_18 => {
+            let _ = request;
+            json!({"result": {"action": "decline"}})
+        }
+        _ => return None,
+    })
+}
+
+fn preview(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(300)]).into_owned();
+    if raw.len() > 300 { format!("{text}… ({} bytes)", raw.len()) } else { text }
+}
+
+fn or_root(path: &str) -> &str {
+    if path.is_empty() { "(root)" } else { path }
+}
+
+/// Whether a server speaks a protocol version, decided from one setup exchange.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Probe {
+    /// The server accepted the version; its initialize (or discover) result.
+    Supported(Value),
+    /// The server answered with another version, or declined with an error.
+    Unsupported(String),
+    /// The server did not answer sensibly at all (crash, timeout, garbage).
+    Broken(String),
+}
+
+/// Try the setup exchange for `ctx.version` over `transport`, then close it.
+pub async fn probe_version(ctx: &Context, transport: &mut dyn Transport) -> Probe {
+    let case = Case::synthetic("probe");
+    let mut session = Session::new(&case, ctx, transport);
+    session.probing = true;
+    let flow = session.setup().await;
+    session.transport.close(ctx.close_grace).await;
+    match flow {
+        Ok(()) => Probe::Supported(session.bindings.remove("init").unwrap_or(Value::Null)),
+        Err(Stop::Skip(reason)) => Probe::Unsupported(reason),
+        Err(Stop::Abort) => Probe::Broken(decide(&session.findings).1),
+    }
+}

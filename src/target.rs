@@ -1,0 +1,62 @@
+//! Targets: which server a run drives, and how to open a fresh connection to it.
+//!
+//! This is where transports are chosen and constructed; nothing here judges messages.
+
+use crate::spec::TransportKind;
+use crate::transcript::Transcript;
+use crate::transport::Transport;
+use crate::transport::stdio::{DEFAULT_MAX_LINE_BYTES, StdioConfig, StdioTransport};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Spawn `command` and speak newline-delimited JSON-RPC over its stdio.
+    Stdio { command: Vec<String>, env: Vec<(String, String)> },
+    /// An HTTP endpoint, over Streamable HTTP or the legacy HTTP+SSE transport.
+    Http { url: String, transport: TransportKind, headers: Vec<(String, String)> },
+}
+
+impl Target {
+    pub fn transport_kind(&self) -> TransportKind {
+        match self {
+            Target::Stdio { .. } => TransportKind::Stdio,
+            Target::Http { transport, .. } => *transport,
+        }
+    }
+
+    /// Secrets to redact from transcripts: the values of auth-like headers.
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            Target::Stdio { .. } => Vec::new(),
+            Target::Http { headers, .. } => headers
+                .iter()
+                .filter(|(k, _)| is_secret_header(k))
+                .flat_map(|(_, v)| {
+                    let token = v.split_once(' ').map(|(_, t)| t.to_string());
+                    std::iter::once(v.clone()).chain(token)
+                })
+                .collect(),
+        }
+    }
+
+    /// Open a fresh session. `timeout` bounds writes.
+    pub async fn open(&self, transcript: Transcript, timeout: Duration) -> Result<Box<dyn Transport>, String> {
+        match self {
+            Target::Stdio { command, env } => {
+                let config = StdioConfig {
+                    command: command.clone(),
+                    env: env.clone(),
+                    max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+                    write_timeout: timeout,
+                };
+                Ok(Box::new(StdioTransport::spawn(&config, transcript)?))
+            }
+            Target::Http { transport, .. } => Err(format!("the {transport} transport is not available yet")),
+        }
+    }
+}
+
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization" || n == "proxy-authorization" || n == "cookie" || n.contains("token") || n.contains("api-key") || n.contains("secret")
+}
