@@ -411,11 +411,19 @@ pub struct LoadError {
     pub message: String,
 }
 
+/// The validator of one case (`#/$defs/case`). Files are checked case by case rather
+/// than against the file-level `oneOf`, so an error points at the member at fault
+/// instead of "not valid under any of the schemas".
 fn case_schema() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(CASE_SCHEMA).expect("case.schema.json is valid JSON");
-        jsonschema::validator_for(&schema).expect("case.schema.json is a valid schema")
+        let doc: Value = serde_json::from_str(CASE_SCHEMA).expect("case.schema.json is valid JSON");
+        let one_case = serde_json::json!({
+            "$schema": doc["$schema"],
+            "$ref": "#/$defs/case",
+            "$defs": doc["$defs"],
+        });
+        jsonschema::validator_for(&one_case).expect("case.schema.json is a valid schema")
     })
 }
 
@@ -424,19 +432,24 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, LoadError> {
     let err = |pointer: &str, message: String| LoadError { file: file.to_string(), pointer: pointer.to_string(), message };
     let value: Value = serde_json::from_str(text)
         .map_err(|e| err("", format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column())))?;
-    if let Some(first) = case_schema().iter_errors(&value).next() {
-        return Err(err(&first.instance_path().to_string(), first.to_string()));
-    }
     let (items, prefix): (Vec<Value>, &str) = match value {
-        Value::Object(mut o) if o.contains_key("cases") => match o.remove("cases") {
-            Some(Value::Array(a)) => (a, "/cases/"),
-            _ => return Err(err("/cases", "must be an array of cases".into())),
-        },
+        Value::Object(mut o) if o.contains_key("cases") => {
+            if let Some(extra) = o.keys().find(|k| *k != "cases" && *k != "$schema") {
+                return Err(err(&format!("/{extra}"), "a case family holds only \"cases\"".into()));
+            }
+            match o.remove("cases") {
+                Some(Value::Array(a)) if !a.is_empty() => (a, "/cases/"),
+                _ => return Err(err("/cases", "must be a non-empty array of cases".into())),
+            }
+        }
         other => (vec![other], ""),
     };
     let mut cases = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let at = if prefix.is_empty() { String::new() } else { format!("{prefix}{i}") };
+        if let Some(first) = case_schema().iter_errors(&item).next() {
+            return Err(err(&format!("{at}{}", first.instance_path()), first.to_string()));
+        }
         let mut case: Case = serde_json::from_value(item).map_err(|e| err(&at, e.to_string()))?;
         for (s, step) in case.steps.iter().enumerate() {
             if step.action_count() != 1 {
