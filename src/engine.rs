@@ -134,7 +134,7 @@ impl<'a> Session<'a> {
     async fn setup(&mut self) -> Flow<()> {
         let v = self.ctx.version;
         if v.is_stateless() {
-            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.ctx.timeout * 3, "setup").await?;
+            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.ctx.timeout * 2, "setup").await?;
             let result = self.require_result(&msg, "setup: server/discover")?;
             let supported = result.get("supportedVersions").and_then(Value::as_array);
             if supported.is_some_and(|list| !list.iter().any(|s| s == v.as_str())) {
@@ -148,7 +148,7 @@ impl<'a> Session<'a> {
             "capabilities": self.client_capabilities.clone(),
             "clientInfo": {"name": "mcp-conform", "version": env!("CARGO_PKG_VERSION")},
         });
-        let msg = self.request_and_wait("initialize", Some(params), false, self.ctx.timeout * 3, "setup").await?;
+        let msg = self.request_and_wait("initialize", Some(params), false, self.ctx.timeout * 2, "setup").await?;
         let result = self.require_result(&msg, "setup: initialize")?;
         let negotiated = result.get("protocolVersion").cloned().unwrap_or(Value::Null);
         if negotiated != json!(v.as_str()) {

@@ -100,51 +100,65 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
         .cloned()
         .collect();
 
-    // Probe each version the selection could run (only those with cases).
-    let mut probes: Vec<(ProtocolVersion, Probe)> = Vec::new();
-    let mut order = candidates.clone();
-    if config.versions == VersionSelection::Latest {
-        order.reverse();
-    }
-    for v in order {
-        if !selected.iter().any(|c| c.applies_to(v, transport)) && config.versions != VersionSelection::Latest {
+    // Probe the versions the selection could run, all at once: a dead server costs one
+    // timeout, not one per version.
+    let config = Arc::new(config);
+    let latest_only = config.versions == VersionSelection::Latest;
+    let mut probe_tasks = tokio::task::JoinSet::new();
+    for v in candidates.iter().copied() {
+        if !latest_only && !selected.iter().any(|c| c.applies_to(v, transport)) {
             continue;
         }
-        let ctx = context(&config, v);
-        let transcript = Transcript::new(config.target.secrets());
-        let mut t = config.target.open(transcript, config.timeout).await.map_err(RunError::Target)?;
-        let probe = engine::probe_version(&ctx, t.as_mut()).await;
-        let supported = matches!(probe, Probe::Supported(_));
-        probes.push((v, probe));
-        if supported && config.versions == VersionSelection::Latest {
-            break;
-        }
+        let config = config.clone();
+        probe_tasks.spawn(async move {
+            let transcript = Transcript::new(config.target.secrets());
+            let mut t = config.target.open(transcript.clone(), config.timeout).await?;
+            let probe = engine::probe_version(&context(&config, v), t.as_mut()).await;
+            Ok::<_, String>((v, probe, transcript.entries()))
+        });
     }
-    if config.versions == VersionSelection::Latest {
+    let mut probes: Vec<(ProtocolVersion, Probe, Vec<Entry>)> = Vec::new();
+    while let Some(joined) = probe_tasks.join_next().await {
+        let probed = joined.map_err(|e| RunError::Target(format!("a version probe failed: {e}")))?;
+        probes.push(probed.map_err(RunError::Target)?);
+    }
+    probes.sort_by_key(|(v, _, _)| *v);
+    if latest_only {
         // Only the newest supported version runs; if none is, report against the newest.
-        let keep = probes.iter().find(|(_, p)| matches!(p, Probe::Supported(_))).map(|(v, _)| *v).unwrap_or(ProtocolVersion::LATEST);
-        probes.retain(|(v, _)| *v == keep);
+        let keep = probes
+            .iter()
+            .rev()
+            .find(|(_, p, _)| matches!(p, Probe::Supported(_)))
+            .map(|(v, _, _)| *v)
+            .unwrap_or(ProtocolVersion::LATEST);
+        probes.retain(|(v, _, _)| *v == keep);
     }
 
     let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: Vec<(usize, CheckResult)> = Vec::new();
     let mut slot = 0usize;
-    let config = Arc::new(config);
-    for (version, probe) in &probes {
+    for (version, probe, probe_transcript) in &probes {
         for case in selected.iter().filter(|c| c.applies_to(*version, transport)) {
             let trial = format!("{version}/{transport}/{}", case.id);
             if filter.as_ref().is_some_and(|f| !f.is_match(&case.id) && !f.is_match(&trial)) {
                 continue;
             }
             slot += 1;
-            let unsupported = match probe {
-                Probe::Unsupported(reason) => Some(reason.clone()),
-                _ => None,
-            };
-            if let Some(reason) = unsupported {
-                results.push((slot, skipped(case, *version, transport, reason)));
-                continue;
+            match probe {
+                Probe::Unsupported(reason) => {
+                    results.push((slot, skipped(case, *version, transport, reason.clone())));
+                    continue;
+                }
+                Probe::Broken(reason) => {
+                    // Every case would fail the same way after the same timeout: say so
+                    // once per case, with the probe's transcript as evidence.
+                    let message = format!("the server could not be set up for {version}: {reason}");
+                    let r = result(case, *version, transport, Status::Fail, message, Instant::now(), probe_transcript.clone());
+                    results.push((slot, r));
+                    continue;
+                }
+                Probe::Supported(_) => {}
             }
             let case = case.clone();
             let config = config.clone();
@@ -179,7 +193,7 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
     let _ = done;
     results.sort_by_key(|(slot, _)| *slot);
     let results: Vec<CheckResult> = results.into_iter().map(|(_, r)| r).collect();
-    let versions_run: Vec<ProtocolVersion> = probes.iter().map(|(v, _)| *v).collect();
+    let versions_run: Vec<ProtocolVersion> = probes.iter().map(|(v, _, _)| *v).collect();
     Ok(Report {
         report_version: crate::report::REPORT_VERSION,
         tool: Tool::default(),
