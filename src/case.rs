@@ -277,6 +277,10 @@ pub struct WaitSpec {
     pub method: String,
     #[serde(default)]
     pub within_ms: Option<u64>,
+    /// When nothing arrives: skip the case with this reason instead of failing
+    /// (the server MAY send the message; without it the rule has nothing to judge).
+    #[serde(default)]
+    pub skip_if_absent: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -349,6 +353,9 @@ pub struct Assertion {
     pub min_items: Option<usize>,
     #[serde(default)]
     pub max_items: Option<usize>,
+    /// The value validates against this JSON Schema (e.g. a tool's bound `outputSchema`).
+    #[serde(default)]
+    pub valid_against: Option<Value>,
     /// Every element of the array at `pointer` satisfies these (pointers relative to the element).
     #[serde(default)]
     pub each: Option<Vec<Assertion>>,

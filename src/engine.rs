@@ -8,6 +8,7 @@
 //! every wait has a deadline.
 
 use crate::case::{Binding, Case, Expect, Outcome, Setup, Step, WaitKind};
+use crate::check::session_rules::SessionRules;
 use crate::check::{matchers, synth};
 use crate::schema::{SchemaSet, Sender};
 use crate::spec::{Level, ProtocolVersion, TransportKind, meta_key};
@@ -90,6 +91,7 @@ struct Session<'a> {
     unique: u64,
     /// A version probe: an error answer to the setup means "unsupported", not "broken".
     probing: bool,
+    rules: SessionRules,
 }
 
 impl<'a> Session<'a> {
@@ -113,6 +115,7 @@ impl<'a> Session<'a> {
             closed: false,
             unique: 0,
             probing: false,
+            rules: SessionRules::default(),
         }
     }
 
@@ -140,6 +143,7 @@ impl<'a> Session<'a> {
             if supported.is_some_and(|list| !list.iter().any(|s| s == v.as_str())) {
                 return Err(Stop::Skip(format!("the server does not support protocol version {v}")));
             }
+            self.learn_capabilities(&result);
             self.bindings.insert("init".into(), result);
             return Ok(());
         }
@@ -156,9 +160,16 @@ impl<'a> Session<'a> {
                 "the server does not support protocol version {v} (it answered {negotiated})"
             )));
         }
+        self.learn_capabilities(&result);
         self.bindings.insert("init".into(), result);
         self.send_notification("notifications/initialized", None).await?;
         Ok(())
+    }
+
+    fn learn_capabilities(&mut self, result: &Value) {
+        if let Some(caps) = result.get("capabilities") {
+            self.rules.on_capabilities(caps);
+        }
     }
 
     fn require_result(&mut self, msg: &Message, what: &str) -> Flow<Value> {
@@ -232,7 +243,7 @@ impl<'a> Session<'a> {
         }
         if let Some(w) = &step.wait_for {
             let wait = w.within_ms.map(Duration::from_millis).unwrap_or(self.ctx.timeout);
-            let msg = self.wait_for(w.kind, &w.method, wait, level, label).await?;
+            let msg = self.wait_for(w.kind, &w.method, wait, level, label, w.skip_if_absent.as_deref()).await?;
             if let Some(expect) = &step.expect {
                 let value = msg.value.clone().unwrap_or(Value::Null);
                 self.judge_value(expect, &value, level, label)?;
@@ -291,6 +302,7 @@ impl<'a> Session<'a> {
             json!(id)
         });
         let params = if meta && self.ctx.version.is_stateless() { Some(self.with_meta(params)) } else { params };
+        self.rules.on_request_sent(method, params.as_ref());
         let mut msg = json!({"jsonrpc": "2.0", "id": id_value.clone(), "method": method});
         if let Some(p) = params {
             msg["params"] = p;
@@ -388,8 +400,12 @@ impl<'a> Session<'a> {
                 self.fail(Level::Must, format!("the server sent a JSON-RPC batch, which protocol version {} does not have", self.ctx.version));
                 Ok(None)
             }
-            Kind::Notification { .. } => {
+            Kind::Notification { method } => {
                 self.validate(&msg, None);
+                let params = msg.value.as_ref().and_then(|v| v.get("params")).cloned().unwrap_or(Value::Null);
+                for f in self.rules.on_notification(self.ctx.version, method, &params) {
+                    self.fail(f.level, f.message);
+                }
                 self.server_messages.push(msg);
                 Ok(None)
             }
@@ -534,7 +550,15 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    async fn wait_for(&mut self, kind: WaitKind, method: &str, wait: Duration, level: Level, label: &str) -> Flow<Message> {
+    async fn wait_for(
+        &mut self,
+        kind: WaitKind,
+        method: &str,
+        wait: Duration,
+        level: Level,
+        label: &str,
+        skip_if_absent: Option<&str>,
+    ) -> Flow<Message> {
         let deadline = Instant::now() + wait;
         loop {
             let found = self.server_messages[self.consumed..].iter().position(|m| {
@@ -547,6 +571,9 @@ impl<'a> Session<'a> {
                 return Ok(self.server_messages[index].clone());
             }
             if Instant::now() >= deadline {
+                if let Some(reason) = skip_if_absent {
+                    return Err(Stop::Skip(reason.to_string()));
+                }
                 let what = if kind == WaitKind::Request { "request" } else { "notification" };
                 self.fail(level, format!("{label}: no {method} {what} within {} ms", wait.as_millis()));
                 return Err(Stop::Abort);
@@ -800,6 +827,9 @@ impl<'a> Session<'a> {
         }
         if let Some(e) = &a.not_equals {
             a.not_equals = Some(self.substitute(e)?);
+        }
+        if let Some(e) = &a.valid_against {
+            a.valid_against = Some(self.substitute(e)?);
         }
         Ok(a)
     }

@@ -46,6 +46,7 @@ pub fn check_assertion(a: &Assertion, root: &Value, base: &str, problems: &mut V
         }
     }
     let needs_value = a.equals.is_some()
+        || a.valid_against.is_some()
         || a.type_.is_some()
         || a.one_of.is_some()
         || a.regex.is_some()
@@ -74,6 +75,16 @@ pub fn check_assertion(a: &Assertion, root: &Value, base: &str, problems: &mut V
         let ok = names.iter().any(|n| *n == actual || (*n == "number" && actual == "integer"));
         if !ok {
             problems.push(format!("{} is {} ({}), expected {}", at(&full), actual, short(v), names.join(" or ")));
+        }
+    }
+    if let Some(schema) = &a.valid_against {
+        match jsonschema::validator_for(schema) {
+            Ok(validator) => {
+                for e in validator.iter_errors(v).take(5) {
+                    problems.push(format!("{}{} does not satisfy the schema: {e}", at(&full), e.instance_path()));
+                }
+            }
+            Err(e) => problems.push(format!("the schema for {} is not a valid JSON Schema: {e}", at(&full))),
         }
     }
     if let Some(options) = &a.one_of {
@@ -193,5 +204,8 @@ mod tests {
         assert!(problems_of(json!({"pointer": "/result/n", "type": "number"}), root.clone()).is_empty());
         assert!(problems_of(json!({"pointer": "/result/zz", "exists": false}), root.clone()).is_empty());
         assert!(satisfies(&json!({"a": 1}), &[assertion(json!({"pointer": "/b", "exists": false}))]));
+        let schema = json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]});
+        assert!(problems_of(json!({"pointer": "/s", "valid_against": schema}), json!({"s": {"sum": 3}})).is_empty());
+        assert_eq!(problems_of(json!({"pointer": "/s", "valid_against": schema}), json!({"s": {"total": 3}})).len(), 1);
     }
 }

@@ -4,4 +4,5 @@
 //! attaches the level and the evidence). Must never do IO and never wait.
 
 pub mod matchers;
+pub mod session_rules;
 pub mod synth;
