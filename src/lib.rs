@@ -12,6 +12,7 @@ pub mod runner;
 pub mod schema;
 pub mod spec;
 pub mod target;
+pub mod trace;
 pub mod transcript;
 pub mod transport;
 pub mod verdict;

@@ -27,6 +27,8 @@ enum Command {
     Run(RunArgs),
     /// List the checks: id, level, versions, spec link.
     List(ListArgs),
+    /// Validate a recorded NDJSON trace offline against a version's schema.
+    Validate(ValidateArgs),
     /// Run the bundled reference server (see `mcp-conform reference-server --help`).
     #[command(disable_help_flag = true)]
     ReferenceServer {
@@ -82,6 +84,18 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct ValidateArgs {
+    /// The protocol version, or `auto` to read it from the trace's initialize exchange.
+    #[arg(long)]
+    spec_version: String,
+    /// Validate against the schemas in DIR (laid out like `schemas/`).
+    #[arg(long, value_name = "DIR")]
+    schema_dir: Option<PathBuf>,
+    /// The trace: one JSON-RPC message per line (or transcript entries); `-` for stdin.
+    file: String,
+}
+
+#[derive(Args)]
 struct ListArgs {
     /// Only checks that apply to this version.
     #[arg(long)]
@@ -113,6 +127,7 @@ fn main() -> ExitCode {
         Command::ReferenceServer { args } => mcp_reference_server::run_cli(args),
         Command::List(args) => exit(list(args)),
         Command::Run(args) => exit(run(args)),
+        Command::Validate(args) => exit(validate(args)),
     }
 }
 
@@ -149,6 +164,33 @@ fn list(args: ListArgs) -> Result<bool, String> {
         let _ = writeln!(out, "{}\t{}\t{}\t{}\t{}", c.id, c.level.as_str(), vs.join(","), c.spec_url(shown), c.title);
     }
     Ok(true)
+}
+
+fn validate(args: ValidateArgs) -> Result<bool, String> {
+    let text = if args.file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+        s
+    } else {
+        std::fs::read_to_string(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file))?
+    };
+    let version = match args.spec_version.as_str() {
+        "auto" => mcp_conform::trace::detect_version(&text)
+            .ok_or_else(|| format!("{}: no initialize exchange or protocol version found; pass --spec-version", args.file))?,
+        v => v.parse()?,
+    };
+    let schemas = match &args.schema_dir {
+        Some(d) => SchemaSet::from_dir(d)?,
+        None => SchemaSet::embedded()?,
+    };
+    let findings = mcp_conform::trace::validate(&text, version, &schemas);
+    let mut out = std::io::stdout().lock();
+    for f in &findings {
+        let _ = writeln!(out, "{}: {f}", args.file);
+    }
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+    eprintln!("{}: {lines} messages checked against {version}: {} findings", args.file, findings.len());
+    Ok(findings.is_empty())
 }
 
 fn target_of(args: &TargetArgs) -> Result<Target, String> {
