@@ -92,7 +92,11 @@ struct Session<'a> {
     /// A version probe: an error answer to the setup means "unsupported", not "broken".
     probing: bool,
     rules: SessionRules,
+    findings_dropped: usize,
 }
+
+/// Findings kept per case; a server that floods invalid output is reported, not stored.
+const MAX_FINDINGS: usize = 50;
 
 impl<'a> Session<'a> {
     fn new(case: &'a Case, ctx: &'a Context, transport: &'a mut dyn Transport) -> Session<'a> {
@@ -116,6 +120,7 @@ impl<'a> Session<'a> {
             unique: 0,
             probing: false,
             rules: SessionRules::default(),
+            findings_dropped: 0,
         }
     }
 
@@ -137,7 +142,7 @@ impl<'a> Session<'a> {
     async fn setup(&mut self) -> Flow<()> {
         let v = self.ctx.version;
         if v.is_stateless() {
-            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.ctx.timeout * 2, "setup").await?;
+            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.ctx.timeout, "setup").await?;
             let result = self.require_result(&msg, "setup: server/discover")?;
             let supported = result.get("supportedVersions").and_then(Value::as_array);
             if supported.is_some_and(|list| !list.iter().any(|s| s == v.as_str())) {
@@ -152,7 +157,7 @@ impl<'a> Session<'a> {
             "capabilities": self.client_capabilities.clone(),
             "clientInfo": {"name": "mcp-conform", "version": env!("CARGO_PKG_VERSION")},
         });
-        let msg = self.request_and_wait("initialize", Some(params), false, self.ctx.timeout * 2, "setup").await?;
+        let msg = self.request_and_wait("initialize", Some(params), false, self.ctx.timeout, "setup").await?;
         let result = self.require_result(&msg, "setup: initialize")?;
         let negotiated = result.get("protocolVersion").cloned().unwrap_or(Value::Null);
         if negotiated != json!(v.as_str()) {
@@ -255,7 +260,9 @@ impl<'a> Session<'a> {
         }
         if let Some(c) = &step.close {
             self.closed = true;
-            let report = self.transport.close(Duration::from_millis(c.within_ms)).await;
+            // The case's window, but never longer than the run's timeout: every wait is bounded by it.
+            let window = Duration::from_millis(c.within_ms).min(self.ctx.timeout);
+            let report = self.transport.close(window).await;
             if !report.ended_cleanly {
                 self.fail(level, format!("{label}: {}", report.detail));
             }
@@ -834,9 +841,21 @@ impl<'a> Session<'a> {
         Ok(a)
     }
 
+    /// Record a finding. A flooding server cannot grow memory through findings: past
+    /// `MAX_FINDINGS` only a count is kept.
     fn fail(&mut self, level: Level, message: String) {
+        if self.findings.len() >= MAX_FINDINGS {
+            self.findings_dropped += 1;
+            if let Some(last) = self.findings.last_mut() {
+                last.message = format!("… and {} more findings", self.findings_dropped);
+            }
+            return;
+        }
         self.transport.transcript().note(format!("finding [{}]: {message}", level.as_str()));
         self.findings.push(Finding::new(level, message));
+        if self.findings.len() == MAX_FINDINGS {
+            self.findings.push(Finding::new(Level::Must, "… and more findings".to_string()));
+        }
     }
 }
 

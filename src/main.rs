@@ -222,7 +222,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
         versions: args.spec_version.clone(),
         filters: args.filters.clone(),
         timeout: Duration::from_millis(args.timeout),
-        close_grace: Duration::from_millis(args.timeout.min(2000)),
+        close_grace: Duration::from_millis((args.timeout / 2).clamp(100, 2000)),
         schemas,
         cases,
         jobs: args.jobs.unwrap_or_else(runner::default_jobs),
