@@ -142,7 +142,7 @@ impl<'a> Session<'a> {
     async fn setup(&mut self) -> Flow<()> {
         let v = self.ctx.version;
         if v.is_stateless() {
-            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.ctx.timeout, "setup").await?;
+            let msg = self.request_and_wait("server/discover", Some(json!({})), true, self.setup_wait(), "setup").await?;
             let result = self.require_result(&msg, "setup: server/discover")?;
             let supported = result.get("supportedVersions").and_then(Value::as_array);
             if supported.is_some_and(|list| !list.iter().any(|s| s == v.as_str())) {
@@ -157,7 +157,7 @@ impl<'a> Session<'a> {
             "capabilities": self.client_capabilities.clone(),
             "clientInfo": {"name": "mcp-conform", "version": env!("CARGO_PKG_VERSION")},
         });
-        let msg = self.request_and_wait("initialize", Some(params), false, self.ctx.timeout, "setup").await?;
+        let msg = self.request_and_wait("initialize", Some(params), false, self.setup_wait(), "setup").await?;
         let result = self.require_result(&msg, "setup: initialize")?;
         let negotiated = result.get("protocolVersion").cloned().unwrap_or(Value::Null);
         if negotiated != json!(v.as_str()) {
@@ -169,6 +169,13 @@ impl<'a> Session<'a> {
         self.bindings.insert("init".into(), result);
         self.send_notification("notifications/initialized", None).await?;
         Ok(())
+    }
+
+    /// The first answer of a session includes the server's start-up. The version probe
+    /// gets one timeout (a dead server is found fast); a case, after the probe proved
+    /// the server answers, gets three, so a loaded machine is not mistaken for a bug.
+    fn setup_wait(&self) -> Duration {
+        if self.probing { self.ctx.timeout } else { self.ctx.timeout * 3 }
     }
 
     fn learn_capabilities(&mut self, result: &Value) {
