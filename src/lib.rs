@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the bird's-eye view and the code map.
 
 pub mod case;
+pub mod catalogue;
 pub mod check;
 pub mod engine;
 pub mod report;
