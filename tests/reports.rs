@@ -1,0 +1,2 @@
+//! Reports: placeholder, filled in below.
+fn main() {}
