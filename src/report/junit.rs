@@ -64,7 +64,7 @@ fn test_case(report: &Report, r: &CheckResult) -> TestCase {
         Status::Xpass => {
             let reason = report.baseline_reason(&r.trial_name()).unwrap_or("");
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(format!("expected to fail ({reason}) but passed: the baseline entry is stale"))
+            s.set_message(format!("expected to fail ({reason}) but passed: the baseline entry is stale ({})", r.spec))
                 .set_type("xpass")
                 .set_description(detail());
             s

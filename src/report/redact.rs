@@ -44,15 +44,18 @@ pub fn is_secret_name(name: &str) -> bool {
         || n.ends_with("-key") && !n.ends_with("public-key")
 }
 
-/// Everything to redact for a target: its auth header values (and their tokens) and
-/// the values of secret-looking environment variables given to a stdio server.
+/// Everything to redact for a target: its auth header values (and their tokens), the
+/// values of secret-looking environment variables given to a stdio server, and the
+/// values of its command's secret-looking arguments (`--token X`, `--api-key=X`,
+/// `API_KEY=X`), which the transport's notes may echo.
 pub fn secrets_of(target: &Target) -> Vec<String> {
     let mut out = target.secrets();
-    if let Target::Stdio { env, .. } = target {
+    if let Target::Stdio { env, command } = target {
         out.extend(env.iter().filter(|(k, _)| is_secret_name(k)).map(|(_, v)| v.clone()));
+        out.extend(command_secrets(command));
     }
     out.retain(|s| s.len() >= 4);
-    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     out.dedup();
     out
 }
@@ -82,6 +85,25 @@ pub fn text(s: &str, secrets: &[String]) -> String {
 pub fn url(s: &str) -> String {
     let out = URL_USERINFO.replace_all(s, format!("${{1}}{REDACTED}@").as_str());
     URL_QUERY_SECRET.replace_all(&out, format!("${{1}}{REDACTED}").as_str()).into_owned()
+}
+
+/// The values of a command line's secret-looking arguments.
+pub fn command_secrets(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut take_next = false;
+    for a in args {
+        if take_next {
+            out.push(a.clone());
+            take_next = false;
+        } else if let Some((k, v)) = a.split_once('=')
+            && is_secret_name(k)
+        {
+            out.push(v.to_string());
+        } else if a.starts_with('-') && a.len() > 2 && is_secret_name(a) {
+            take_next = true;
+        }
+    }
+    out
 }
 
 /// Redact a command line: `--token X`, `--token=X`, `API_KEY=X`, and listed secrets.
@@ -166,5 +188,10 @@ mod tests {
             env: vec![("API_KEY".into(), "abcdef".into()), ("PATH".into(), "/usr/bin".into())],
         };
         assert_eq!(secrets_of(&t), vec!["abcdef".to_string()]);
+        let t = Target::Stdio {
+            command: ["srv", "--auth-token", "tok123", "--password=pw1234", "--verbose"].map(String::from).to_vec(),
+            env: Vec::new(),
+        };
+        assert_eq!(secrets_of(&t), vec!["pw1234".to_string(), "tok123".to_string()]);
     }
 }
