@@ -33,6 +33,9 @@ enum Command {
     Validate(ValidateArgs),
     /// Compare two JSON reports: what got better, worse, new, gone (exit 1 if worse).
     Compare(CompareArgs),
+    /// Write reports (HTML, JUnit, ...) from saved JSON reports; several are merged
+    /// (e.g. the shards of a run). Exit 1 if the merged report has failures.
+    Report(ReportCmdArgs),
     /// Run the bundled reference server (see `mcp-conform reference-server --help`).
     #[command(disable_help_flag = true)]
     ReferenceServer {
@@ -156,6 +159,28 @@ struct CompareArgs {
 }
 
 #[derive(Args)]
+struct ReportCmdArgs {
+    /// JSON reports written by `run --json`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the (merged) JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<String>,
+    /// Write a Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<String>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<String>,
+    /// Write a SARIF 2.1.0 log to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<String>,
+}
+
+#[derive(Args)]
 struct ListArgs {
     /// Only checks that apply to this version.
     #[arg(long)]
@@ -189,6 +214,7 @@ fn main() -> ExitCode {
         Command::Run(args) => exit(run(args)),
         Command::Validate(args) => exit(validate(args)),
         Command::Compare(args) => exit(compare(args)),
+        Command::Report(args) => exit(render(args)),
     }
 }
 
@@ -359,12 +385,38 @@ fn run(args: RunArgs) -> Result<bool, String> {
     Ok(!report.has_failures())
 }
 
-fn compare(args: CompareArgs) -> Result<bool, String> {
-    let read = |p: &PathBuf| -> Result<Report, String> {
-        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{}: not a JSON report: {e}", p.display()))
+fn read_report(p: &PathBuf) -> Result<Report, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not a JSON report: {e}", p.display()))
+}
+
+fn render(args: ReportCmdArgs) -> Result<bool, String> {
+    let reports = args.inputs.iter().map(read_report).collect::<Result<Vec<_>, _>>()?;
+    let mut report = Report::merge(reports).ok_or("no report given")?;
+    report::redact::report(&mut report, &[]);
+    let outputs = report::output::Outputs {
+        json: args.json,
+        junit: args.junit,
+        markdown: args.markdown,
+        html: args.html,
+        sarif: args.sarif,
+        ndjson: None,
     };
-    let (old, new) = (read(&args.old)?, read(&args.new)?);
+    outputs.check()?;
+    outputs.write(&report)?;
+    let to_stderr = outputs.stdout_taken();
+    let color = report::output::color_wanted(if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() });
+    let summary = report::terminal::summary(&report, color);
+    if to_stderr {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+    }
+    Ok(!report.has_failures())
+}
+
+fn compare(args: CompareArgs) -> Result<bool, String> {
+    let (old, new) = (read_report(&args.old)?, read_report(&args.new)?);
     let c = mcp_conform::compare::compare(&old, &new);
     if args.json {
         let mut s = serde_json::to_string_pretty(&c).map_err(|e| e.to_string())?;

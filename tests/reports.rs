@@ -42,6 +42,8 @@ fn main() {
         ("writers/ndjson-lines", ndjson_lines),
         ("writers/every-writer-redacts", writers_redact),
         ("writers/sizes-and-times", sizes_and_times),
+        ("writers/fixture-from-a-real-run", real_fixture),
+        ("browser/html-report-check-script", browser_check),
         ("cli/all-reports-from-one-run", cli_all_reports),
         ("cli/json-to-stdout-is-pure-json", cli_json_stdout),
         ("cli/two-reports-on-stdout-is-a-usage-error", cli_two_stdout),
@@ -258,7 +260,7 @@ fn markdown_lists() -> Result<(), Failed> {
         "## mcp-conform: ❌ failed",
         "| 2025-11-25 | stdio | 1 | 0 | 1 | 1 | 1 | 0 |",
         "### Failures (2)",
-        "`2025-06-18/stdio/lifecycle/ping` MUST [spec](https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#ping)",
+        "`lifecycle/ping` MUST · stdio 2025-06-18 · [spec](https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#ping)",
         "### Warnings (1)",
         "\\<script\\>",
         "stale: `tools/call-unknown-tool [2025-06-18] [stdio]`",
@@ -401,6 +403,46 @@ fn sizes_and_times() -> Result<(), Failed> {
     Ok(())
 }
 
+fn fixture_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report.json")
+}
+
+/// A report saved from a real run (server-everything, with a baseline): still valid,
+/// and every writer agrees with it.
+fn real_fixture() -> Result<(), Failed> {
+    let r = read_report(&fixture_path())?;
+    let s = &r.summary;
+    ensure(s.fail > 0 && s.warn > 0 && s.xfail > 0 && s.xpass > 0 && s.skip > 0, || format!("the fixture lost a status: {s:?}"))?;
+    junit_check(&report::junit::to_string(&r), &r)?;
+    let html = report::html::to_string(&r);
+    ensure(html.matches("<details class=\"res st-fail\"").count() == s.fail, || "html failures".into())?;
+    let md = report::markdown::to_string(&r);
+    ensure(md.contains("stale: `lifecycle/ping [2025-11-25]`") && md.contains("unused: `nothing/*`"), || md.clone())?;
+    // `report` re-renders it; several inputs merge.
+    let d = tmpdir("fixture");
+    let out = d.join("merged.json");
+    let o = Command::new(EXE).arg("report").arg(fixture_path()).arg(fixture_path()).arg("--json").arg(&out).output()?;
+    ensure(code(&o) == 1, || show(&o))?;
+    let merged = read_report(&out)?;
+    ensure(merged.results.len() == 2 * r.results.len(), || "merge concatenates".into())?;
+    let b = merged.baseline.as_ref().ok_or("merged baseline")?;
+    ensure(b.entries.len() == r.baseline.as_ref().unwrap().entries.len(), || "merge combines equal entries".into())
+}
+
+/// `scripts/html-report-check.sh` in headless Chromium (skips itself without it).
+fn browser_check() -> Result<(), Failed> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = root.join("target/html-report-check");
+    let o = Command::new("bash")
+        .arg(root.join("scripts/html-report-check.sh"))
+        .arg(fixture_path())
+        .arg(&out)
+        .env("MCP_CONFORM", EXE)
+        .output()?;
+    eprint!("{}", String::from_utf8_lossy(&o.stdout));
+    ensure(o.status.success(), || show(&o))
+}
+
 // ----- the CLI against the fake server ------------------------------------------------
 
 fn fake_server() {
@@ -484,7 +526,7 @@ fn cli_all_reports() -> Result<(), Failed> {
     ensure(ping.status == Status::Fail, || format!("ping-error should fail lifecycle/ping: {ping:?}"))?;
     junit_check(&std::fs::read_to_string(d.join("r.xml"))?, &r)?;
     let md = std::fs::read_to_string(d.join("r.md"))?;
-    ensure(md.contains("`2025-11-25/stdio/lifecycle/ping`"), || "markdown lacks the ping failure".into())?;
+    ensure(md.contains("`lifecycle/ping` MUST · stdio 2025-11-25 ·"), || format!("markdown lacks the ping failure:\n{md}"))?;
     let html = std::fs::read_to_string(d.join("r.html"))?;
     ensure(html.contains("2025-11-25/stdio/lifecycle/ping"), || "html lacks the ping failure".into())?;
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(d.join("r.sarif"))?)?;
@@ -498,7 +540,7 @@ fn cli_all_reports() -> Result<(), Failed> {
     // The terminal summary: the table, the failure with its spec link, the count line.
     let stdout = String::from_utf8_lossy(&o.stdout);
     ensure(!stdout.contains('\u{1b}'), || "colour on a pipe".into())?;
-    for want in ["version      transport", "FAIL  2025-11-25/stdio/lifecycle/ping [MUST]", "basic/", "checks:"] {
+    for want in ["version      transport", "FAIL  lifecycle/ping [MUST]", "      stdio 2025-11-25\n", "basic/", "checks:"] {
         ensure(stdout.contains(want), || format!("the summary lacks {want:?}\n{stdout}"))?;
     }
     Ok(())

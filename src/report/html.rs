@@ -2,9 +2,10 @@
 //! readable with JS off), in the manner of h2spec and Autobahn's report pages:
 //!
 //! - a header with the target and the counts (click a count to show only that status);
-//! - filters: a checkbox per status and a text search over ids, titles and messages;
-//! - a matrix of checks (rows) x version/transport (columns), each cell the status,
-//!   linking to the result;
+//! - filters: a checkbox per status and a text search over ids, titles and messages,
+//!   also settable from the address (`report.html#status=fail,warn&q=tools`);
+//! - a matrix of checks (rows, the worst outcome first) x version/transport (columns),
+//!   each cell the status, linking to the result;
 //! - per result, most severe first: verdict, level, spec link, message, baseline
 //!   reason, and the wire transcript (collapsible). Failures are open by default.
 
@@ -105,6 +106,9 @@ pub fn to_string(report: &Report) -> String {
         let _ = write!(out, "<th>{}<br><small>{}</small></th>", esc(v), esc(t));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
+    // Rows with the worst outcome first (failures at the top), then by id.
+    let mut rows: Vec<_> = rows.into_iter().collect();
+    rows.sort_by_key(|(id, (cells, _))| (cells.values().map(|&i| ordered[i].status).min(), *id));
     for (id, (cells, first)) in &rows {
         let _ = write!(
             out,
@@ -261,6 +265,9 @@ footer{color:var(--mut);font-size:12px;padding:16px 20px}
 "##;
 
 const JS: &str = r##"
+window.addEventListener("error", function (e) {
+  document.documentElement.setAttribute("data-js-error", String(e.message));
+});
 (function () {
   "use strict";
   var boxes = Array.prototype.slice.call(document.querySelectorAll("nav input[data-status]"));
@@ -312,6 +319,19 @@ const JS: &str = r##"
   document.getElementById("collapse").addEventListener("click", function () {
     items.forEach(function (d) { d.open = false; });
   });
+  // Filters from the address: `report.html#status=fail,warn&q=ping` (shareable views).
+  if (location.hash.indexOf("=") >= 0) {
+    location.hash.slice(1).split("&").forEach(function (kv) {
+      var i = kv.indexOf("=");
+      var k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1));
+      if (k === "status") {
+        var wanted = v.split(",");
+        boxes.forEach(function (b) { b.checked = wanted.indexOf(b.dataset.status) >= 0; });
+      } else if (k === "q") {
+        q.value = v;
+      }
+    });
+  }
   document.addEventListener("click", function (e) {
     var a = e.target.closest && e.target.closest("a[href^='#r-']");
     if (!a) return;
@@ -319,5 +339,6 @@ const JS: &str = r##"
     if (d) { d.hidden = false; d.open = true; }
   });
   apply();
+  document.documentElement.setAttribute("data-ready", "1");
 })();
 "##;

@@ -1,9 +1,10 @@
 //! A compact Markdown summary (`--markdown`), for CI job summaries and PR comments:
 //! a headline, counts per version x transport, then failures and warnings with their
-//! spec links, then what the baseline found. Bounded: long lists end in "and N more",
+//! spec links (each check once per transport, with the versions it concerns), then
+//! what the baseline found. Bounded: long lists end in "and N more",
 //! and messages are cut, so a report stays well under the 1 MiB a job summary allows.
 
-use super::{CheckResult, EntryState, Report};
+use super::{EntryState, Report};
 use crate::verdict::Status;
 use std::fmt::Write;
 
@@ -81,12 +82,14 @@ pub fn to_string(report: &Report) -> String {
 }
 
 fn section(out: &mut String, report: &Report, title: &str, icon: &str, statuses: &[Status]) {
-    let items: Vec<&CheckResult> = report.results_by_severity().into_iter().filter(|r| statuses.contains(&r.status)).collect();
-    if items.is_empty() {
+    let groups: Vec<_> = statuses.iter().flat_map(|s| report.grouped(*s)).collect();
+    if groups.is_empty() {
         return;
     }
-    let _ = writeln!(out, "### {title} ({})\n", items.len());
-    for r in items.iter().take(MAX_ITEMS) {
+    let count: usize = groups.iter().map(|g| g.results.len()).sum();
+    let _ = writeln!(out, "### {title} ({count})\n");
+    for g in groups.iter().take(MAX_ITEMS) {
+        let r = g.newest();
         let message = if r.status == Status::Xpass {
             format!("expected to fail ({}) but passed", report.baseline_reason(&r.trial_name()).unwrap_or(""))
         } else {
@@ -94,15 +97,16 @@ fn section(out: &mut String, report: &Report, title: &str, icon: &str, statuses:
         };
         let _ = writeln!(
             out,
-            "- {icon} {} {} [spec]({}): {}",
-            code(&r.trial_name()),
+            "- {icon} {} {} · {} · [spec]({}): {}",
+            code(&r.id),
             r.level.as_str(),
+            g.where_(),
             r.spec,
             escape(&cut(&message))
         );
     }
-    if items.len() > MAX_ITEMS {
-        let _ = writeln!(out, "- … and {} more (see the full report)", items.len() - MAX_ITEMS);
+    if groups.len() > MAX_ITEMS {
+        let _ = writeln!(out, "- … and {} more (see the full report)", groups.len() - MAX_ITEMS);
     }
     out.push('\n');
 }

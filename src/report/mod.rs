@@ -153,6 +153,33 @@ impl Summary {
     }
 }
 
+/// The results of one check on one transport that share a status, across versions.
+#[derive(Debug, Clone)]
+pub struct FindingGroup<'a> {
+    pub status: Status,
+    /// Newest version first; never empty.
+    pub results: Vec<&'a CheckResult>,
+}
+
+impl FindingGroup<'_> {
+    /// The newest version's result: its title, level, spec link and message stand for the group.
+    pub fn newest(&self) -> &CheckResult {
+        self.results[0]
+    }
+
+    /// `stdio 2024-11-05 2025-06-18` (oldest first).
+    pub fn where_(&self) -> String {
+        let mut vs: Vec<&str> = self.results.iter().map(|r| r.spec_version.as_str()).collect();
+        vs.reverse();
+        format!("{} {}", self.newest().transport, vs.join(" "))
+    }
+
+    /// Whether the versions' messages differ (then only the newest is shown).
+    pub fn messages_differ(&self) -> bool {
+        self.results.iter().any(|r| r.message != self.newest().message)
+    }
+}
+
 /// One check's verdict for one version and transport, with its evidence.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -240,6 +267,63 @@ impl Report {
         let mut v: Vec<&CheckResult> = self.results.iter().collect();
         v.sort_by_key(|r| (r.status, r.trial_name()));
         v
+    }
+
+    /// One report from several (the shards of a run, or runs over other transports):
+    /// results concatenated in order, summary recounted, `spec_version` kept when all
+    /// agree (else `all`), target and tool from the first. Baseline entries with the
+    /// same id, versions, transports and reason are combined: their trials joined, the
+    /// state `used` if any was, else `stale` if any was, else `unused`. The merged
+    /// report has no `shard`. `None` for no reports.
+    pub fn merge(reports: Vec<Report>) -> Option<Report> {
+        let mut it = reports.into_iter();
+        let mut out = it.next()?;
+        out.shard = None;
+        for r in it {
+            if r.spec_version != out.spec_version {
+                out.spec_version = "all".into();
+            }
+            out.results.extend(r.results);
+            if let Some(b) = r.baseline {
+                let mine = out.baseline.get_or_insert_with(|| BaselineSummary { file: b.file.clone(), entries: Vec::new() });
+                for e in b.entries {
+                    let same = mine.entries.iter_mut().find(|m| {
+                        m.id == e.id && m.versions == e.versions && m.transports == e.transports && m.reason == e.reason
+                    });
+                    match same {
+                        Some(m) => {
+                            m.trials.extend(e.trials);
+                            m.state = match (m.state, e.state) {
+                                (EntryState::Used, _) | (_, EntryState::Used) => EntryState::Used,
+                                (EntryState::Stale, _) | (_, EntryState::Stale) => EntryState::Stale,
+                                _ => EntryState::Unused,
+                            };
+                        }
+                        None => mine.entries.push(e),
+                    }
+                }
+            }
+        }
+        out.recount();
+        Some(out)
+    }
+
+    /// The results of one status grouped by check and transport across versions, for
+    /// compact summaries: one group per (id, transport), newest version first in
+    /// `results`, groups by id.
+    pub fn grouped(&self, status: Status) -> Vec<FindingGroup<'_>> {
+        let mut groups: Vec<FindingGroup<'_>> = Vec::new();
+        for r in self.results.iter().filter(|r| r.status == status) {
+            match groups.iter_mut().find(|g| g.results[0].id == r.id && g.results[0].transport == r.transport) {
+                Some(g) => g.results.push(r),
+                None => groups.push(FindingGroup { status, results: vec![r] }),
+            }
+        }
+        for g in &mut groups {
+            g.results.sort_by(|a, b| b.spec_version.cmp(&a.spec_version));
+        }
+        groups.sort_by(|a, b| (&a.results[0].id, &a.results[0].transport).cmp(&(&b.results[0].id, &b.results[0].transport)));
+        groups
     }
 
     /// Whether the run has a failure that makes it exit 1.

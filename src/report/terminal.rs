@@ -1,6 +1,7 @@
 //! The human summary printed at the end of a run: a compact table of counts per
 //! version x transport, then the failures (and stale baseline passes) with their spec
-//! links and messages, then the warnings, then the baseline's stale and unused
+//! links and messages, then the warnings (each check once per transport, with the
+//! versions it concerns: the newest version's link and message stand for the group), then the baseline's stale and unused
 //! entries, then a one-line total. Colour only when asked (the caller decides: a
 //! terminal, and `NO_COLOR` unset).
 
@@ -8,8 +9,17 @@ use super::{EntryState, Report};
 use crate::verdict::Status;
 use std::fmt::Write;
 
-/// Message lines shown per finding.
+/// Message lines shown per finding, and characters per line.
 const MAX_LINES: usize = 8;
+const MAX_CHARS: usize = 240;
+
+fn cut(line: &str) -> String {
+    if line.chars().count() > MAX_CHARS {
+        format!("{}…", line.chars().take(MAX_CHARS).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
 
 pub fn summary(report: &Report, color: bool) -> String {
     let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
@@ -38,10 +48,12 @@ pub fn summary(report: &Report, color: bool) -> String {
     }
 
     for (status, code) in [(Status::Fail, "31;1"), (Status::Xpass, "35;1"), (Status::Warn, "33")] {
-        for r in report.results_by_severity().into_iter().filter(|r| r.status == status) {
+        for g in report.grouped(status) {
+            let r = g.newest();
             let tag = paint(code, &format!("{:<5}", status.as_str().to_uppercase()));
             let title = if r.title.is_empty() { String::new() } else { format!(" {}", r.title) };
-            let _ = writeln!(out, "{tag} {} [{}]{title}", r.trial_name(), r.level.as_str());
+            let _ = writeln!(out, "{tag} {} [{}]{title}", r.id, r.level.as_str());
+            let _ = writeln!(out, "      {}", g.where_());
             let _ = writeln!(out, "      {}", paint("2", &r.spec));
             if status == Status::Xpass {
                 let reason = report.baseline_reason(&r.trial_name()).unwrap_or("");
@@ -49,10 +61,13 @@ pub fn summary(report: &Report, color: bool) -> String {
             }
             let lines: Vec<&str> = r.message.split("; ").filter(|l| !l.is_empty()).collect();
             for line in lines.iter().take(MAX_LINES) {
-                let _ = writeln!(out, "      {line}");
+                let _ = writeln!(out, "      {}", cut(line));
             }
             if lines.len() > MAX_LINES {
                 let _ = writeln!(out, "      ... {} more", lines.len() - MAX_LINES);
+            }
+            if g.messages_differ() {
+                let _ = writeln!(out, "      (older versions' messages differ: see the report)");
             }
         }
     }
