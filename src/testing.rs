@@ -142,21 +142,25 @@ fn build(target: Target, options: Options) -> Result<Vec<Trial>, String> {
         timeout: options.timeout,
         close_grace: (options.timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(2)),
     };
+    // Probe the versions all at once: a slow-starting server costs one start-up, not one per version.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let mut probes: Vec<(ProtocolVersion, Probe)> = Vec::new();
-    for v in candidates {
-        if options.versions != VersionSelection::Latest && !selected.iter().any(|c| c.applies_to(v, transport)) {
-            continue;
-        }
-        let probe = runtime.block_on(async {
-            let transcript = Transcript::new(redact::secrets_of(&target));
-            match target.open(transcript, options.timeout).await {
-                Ok(mut t) => engine::probe_version(&ctx(v), t.as_mut()).await,
+    let versions: Vec<ProtocolVersion> = candidates
+        .into_iter()
+        .filter(|v| options.versions == VersionSelection::Latest || selected.iter().any(|c| c.applies_to(*v, transport)))
+        .collect();
+    let probe = |v: ProtocolVersion| {
+        let (target, context) = (&target, ctx(v));
+        async move {
+            let transcript = Transcript::new(redact::secrets_of(target));
+            let probe = match target.open(transcript, options.timeout).await {
+                Ok(mut t) => engine::probe_version(&context, t.as_mut()).await,
                 Err(e) => Probe::Broken(format!("cannot open a session: {e}")),
-            }
-        });
-        probes.push((v, probe));
-    }
+            };
+            (v, probe)
+        }
+    };
+    let mut probes: Vec<(ProtocolVersion, Probe)> =
+        runtime.block_on(futures_util::future::join_all(versions.into_iter().map(probe)));
     if options.versions == VersionSelection::Latest {
         let keep = probes.iter().rev().find(|(_, p)| matches!(p, Probe::Supported(_))).map(|(v, _)| *v);
         probes.retain(|(v, _)| Some(*v) == keep || keep.is_none() && *v == ProtocolVersion::LATEST);
@@ -221,4 +225,46 @@ fn explain(r: &CheckResult) -> String {
         r.spec,
         crate::report::junit::transcript_text(r)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Level;
+
+    #[test]
+    fn judge_table() {
+        let baseline = Baseline::parse("- {id: a/listed, reason: known}", Format::Yaml).unwrap();
+        let r = |id: &str, status| CheckResult {
+            id: id.into(),
+            title: String::new(),
+            spec_version: "2025-11-25".into(),
+            transport: "stdio".into(),
+            status,
+            level: Level::Must,
+            spec: "https://spec".into(),
+            message: "m".into(),
+            duration_ms: 0.0,
+            transcript: Vec::new(),
+            aliases: Vec::new(),
+        };
+        // (id, status, warnings_fail, trial passes)
+        let table = [
+            ("a/other", Status::Pass, false, true),
+            ("a/other", Status::Fail, false, false),
+            ("a/other", Status::Warn, false, true),
+            ("a/other", Status::Warn, true, false),
+            ("a/other", Status::Skip, true, true),
+            ("a/listed", Status::Fail, false, true),
+            ("a/listed", Status::Warn, true, true),
+            ("a/listed", Status::Pass, false, false),
+            ("a/listed", Status::Skip, false, true),
+        ];
+        for (id, status, warnings_fail, ok) in table {
+            let got = judge(&r(id, status), Some(&baseline), warnings_fail);
+            assert_eq!(got.is_ok(), ok, "{id} {status:?} warnings_fail={warnings_fail}: {got:?}");
+        }
+        let err = judge(&r("a/listed", Status::Pass), Some(&baseline), false).unwrap_err();
+        assert!(err.message().unwrap().contains("stale"));
+    }
 }
