@@ -58,3 +58,6 @@ pub(crate) fn random_token(n: usize) -> String {
     }
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[cfg(test)]
+mod core_tests;
