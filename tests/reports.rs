@@ -385,7 +385,7 @@ fn sizes_and_times() -> Result<(), Failed> {
     }
     let r = Report::new(TargetInfo { transport: "stdio".into(), command: Some(vec!["s".into()]), url: None }, "all".into(), results);
     let mut lines = Vec::new();
-    let writers: [(&str, fn(&Report) -> String); 5] = [
+    let writers: [(&str, report::output::Writer); 5] = [
         ("json", report::json::to_string),
         ("junit", report::junit::to_string),
         ("markdown", report::markdown::to_string),
