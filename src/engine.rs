@@ -926,3 +926,169 @@ pub async fn probe_version(ctx: &Context, transport: &mut dyn Transport) -> Prob
         Err(Stop::Abort) => Probe::Broken(decide(&session.findings).1),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse_cases;
+    use crate::transcript::{Dir, Transcript};
+    use crate::transport::{CloseReport, SendError};
+    use async_trait::async_trait;
+    use std::collections::VecDeque;
+
+    /// A server as a function from each message the harness sends to the lines it
+    /// answers with: the tests read like a transcript.
+    struct Scripted {
+        reply: Box<dyn FnMut(&Value) -> Vec<String> + Send>,
+        queue: VecDeque<Event>,
+        transcript: Transcript,
+    }
+
+    #[async_trait]
+    impl Transport for Scripted {
+        async fn send(&mut self, bytes: &[u8]) -> Result<(), SendError> {
+            self.transcript.record(Dir::Out, bytes);
+            let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+            for line in (self.reply)(&value) {
+                self.transcript.record(Dir::In, line.as_bytes());
+                self.queue.push_back(Event::Frame(line.into_bytes()));
+            }
+            Ok(())
+        }
+        async fn recv(&mut self, wait: Duration) -> Event {
+            match self.queue.pop_front() {
+                Some(e) => e,
+                None => {
+                    tokio::time::sleep(wait).await;
+                    Event::Timeout
+                }
+            }
+        }
+        async fn close(&mut self, _grace: Duration) -> CloseReport {
+            CloseReport { ended_cleanly: true, detail: "closed".into() }
+        }
+        fn transcript(&self) -> &Transcript {
+            &self.transcript
+        }
+    }
+
+    /// A well-behaved server, with a hook to misbehave per method.
+    fn server(mut special: impl FnMut(&str, &Value) -> Option<Vec<String>> + Send + 'static) -> Scripted {
+        Scripted {
+            reply: Box::new(move |msg| {
+                let method = msg.get("method").and_then(Value::as_str).unwrap_or("");
+                if let Some(lines) = special(method, msg) {
+                    return lines;
+                }
+                let Some(id) = msg.get("id") else { return vec![] };
+                if msg.get("method").is_none() {
+                    return vec![];
+                }
+                let result = match method {
+                    "initialize" => json!({"protocolVersion": msg["params"]["protocolVersion"], "capabilities": {"tools": {}}, "serverInfo": {"name": "s", "version": "1"}}),
+                    "tools/list" => json!({"tools": [{"name": "t", "inputSchema": {"type": "object"}, "annotations": {"readOnlyHint": true}}]}),
+                    _ => json!({}),
+                };
+                vec![json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string()]
+            }),
+            queue: VecDeque::new(),
+            transcript: Transcript::default(),
+        }
+    }
+
+    fn case(steps: &str) -> Case {
+        let text = format!(r#"{{"id":"t/t","title":"t","spec":"basic","level":"MUST","defects":["d"],"steps":{steps}}}"#);
+        parse_cases("t.json", &text).unwrap().remove(0)
+    }
+
+    fn ctx() -> Context {
+        Context {
+            version: ProtocolVersion::V2025_11_25,
+            transport: TransportKind::Stdio,
+            schemas: SchemaSet::embedded().unwrap(),
+            timeout: Duration::from_millis(100),
+            close_grace: Duration::from_millis(10),
+        }
+    }
+
+    async fn verdict(steps: &str, mut t: Scripted) -> CaseVerdict {
+        run_case(&case(steps), &ctx(), &mut t).await
+    }
+
+    #[tokio::test]
+    async fn a_good_exchange_passes() {
+        let v = verdict(r#"[{"request":{"method":"ping"},"expect":{"assert":[{"pointer":"/result","equals":{}}]}}]"#, server(|_, _| None)).await;
+        assert_eq!(v, CaseVerdict { status: Status::Pass, message: String::new() });
+    }
+
+    #[tokio::test]
+    async fn an_id_echoed_with_another_type_fails_without_waiting() {
+        let t = server(|m, msg| (m == "ping").then(|| vec![json!({"jsonrpc": "2.0", "id": msg["id"].to_string(), "result": {}}).to_string()]));
+        let v = verdict(r#"[{"request":{"method":"ping"}}]"#, t).await;
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.message.contains("echoed with their type"), "{}", v.message);
+    }
+
+    #[tokio::test]
+    async fn silence_is_a_timeout_finding() {
+        let v = verdict(r#"[{"request":{"method":"ping"}}]"#, server(|m, _| (m == "ping").then(Vec::new))).await;
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.message.contains("no response to ping"), "{}", v.message);
+    }
+
+    #[tokio::test]
+    async fn invalid_output_is_a_finding() {
+        let t = server(|m, _| (m == "ping").then(|| vec!["hello there".to_string(), r#"{"jsonrpc":"2.0","id":2,"result":{}}"#.to_string()]));
+        let v = verdict(r#"[{"request":{"method":"ping"}}]"#, t).await;
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.message.contains("invalid JSON-RPC message"), "{}", v.message);
+    }
+
+    #[tokio::test]
+    async fn undeclared_server_requests_fail_and_get_answered() {
+        let t = server(|m, msg| {
+            (m == "ping").then(|| {
+                vec![
+                    json!({"jsonrpc": "2.0", "id": "s1", "method": "sampling/createMessage", "params": {"messages": [], "maxTokens": 1}}).to_string(),
+                    json!({"jsonrpc": "2.0", "id": msg["id"], "result": {}}).to_string(),
+                ]
+            })
+        });
+        let c = r#"[{"request":{"method":"ping"}}]"#;
+        let mut t = t;
+        let mut case = case(c);
+        case.client.capabilities = Some(json!({}));
+        let v = run_case(&case, &ctx(), &mut t).await;
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.message.contains("did not declare the `sampling` capability"), "{}", v.message);
+        assert!(t.transcript.entries().iter().any(|e| e.dir == Dir::Out && e.raw.contains("\"s1\"")), "the request is answered");
+    }
+
+    #[tokio::test]
+    async fn nothing_to_bind_is_a_skip_with_the_reason() {
+        let t = server(|m, msg| (m == "tools/list").then(|| vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": {"tools": []}}).to_string()]));
+        let v = verdict(r#"[{"paginate":{"method":"tools/list","items":"tools"},"bind":{"x":{"pointer":"/items","find":[],"skip":"no tools"}}}]"#, t).await;
+        assert_eq!(v, CaseVerdict { status: Status::Skip, message: "no tools".into() });
+    }
+
+    #[tokio::test]
+    async fn bound_values_and_synthesised_arguments_reach_the_wire() {
+        let t = server(|_, _| None);
+        let steps = r#"[{"paginate":{"method":"tools/list","items":"tools"},"bind":{"tool":{"pointer":"/items","find":[]}}},
+                        {"request":{"method":"tools/call","params":{"name":"${tool/name}","arguments":{"$example":"${tool/inputSchema}"}}}}]"#;
+        let mut t = t;
+        let v = run_case(&case(steps), &ctx(), &mut t).await;
+        assert_eq!(v.status, Status::Pass, "{}", v.message);
+        assert!(t.transcript.entries().iter().any(|e| e.raw.contains(r#""name":"t","arguments":{}"#)));
+    }
+
+    #[tokio::test]
+    async fn unsupported_versions_skip_in_setup() {
+        let t = server(|m, msg| {
+            (m == "initialize").then(|| vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": {"protocolVersion": "2024-11-05", "capabilities": {}, "serverInfo": {"name": "s", "version": "1"}}}).to_string()])
+        });
+        let v = verdict(r#"[{"request":{"method":"ping"}}]"#, t).await;
+        assert_eq!(v.status, Status::Skip);
+        assert!(v.message.contains("does not support protocol version 2025-11-25"), "{}", v.message);
+    }
+}

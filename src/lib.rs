@@ -6,6 +6,7 @@
 
 pub mod baseline;
 pub mod case;
+pub mod catalogue;
 pub mod check;
 pub mod compare;
 pub mod engine;

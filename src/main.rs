@@ -189,6 +189,9 @@ struct ListArgs {
     /// Load cases from DIR instead of the built-in library.
     #[arg(long, value_name = "DIR")]
     cases: Option<PathBuf>,
+    /// Print the catalogue as Markdown (what `docs/checks.md` holds).
+    #[arg(long)]
+    markdown: bool,
 }
 
 fn parse_http_transport(s: &str) -> Result<TransportKind, String> {
@@ -242,6 +245,10 @@ fn load_cases(dir: Option<&PathBuf>) -> Result<Vec<Case>, String> {
 fn list(args: ListArgs) -> Result<bool, String> {
     let cases = load_cases(args.cases.as_ref())?;
     let mut out = std::io::stdout().lock();
+    if args.markdown {
+        let _ = out.write_all(mcp_conform::catalogue::markdown(&cases).as_bytes());
+        return Ok(true);
+    }
     for c in &cases {
         let versions: Vec<_> = mcp_conform::spec::ProtocolVersion::ALL.into_iter().filter(|v| c.versions.contains(*v)).collect();
         if args.spec_version.is_some_and(|v| !versions.contains(&v)) {

@@ -97,5 +97,16 @@ fn main() {
         if unused.is_empty() { Ok(()) } else { Err(format!("defects no case proves: {unused:?}").into()) }
     }));
 
+    let catalogue = mcp_conform::catalogue::markdown(&cases);
+    trials.push(Trial::test("meta/docs-checks-md-is-current", move || {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/checks.md");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        if on_disk == catalogue {
+            Ok(())
+        } else {
+            Err("docs/checks.md is stale: run `cargo run -- list --markdown > docs/checks.md`".into())
+        }
+    }));
+
     libtest_mimic::run(&args, trials).exit();
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Run mcp-conform against MCP servers people use, on every transport each offers.
+# Opt-in (not part of `cargo test`); needs the npm and PyPI registries, and skips with
+# a clear message when they cannot be reached. Results: target/certify/*.json, and a
+# summary table on stdout (what docs/certification.md records).
+#
+#   scripts/certify-real-servers.sh            # every server
+#   ONLY=memory scripts/certify-real-servers.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=target/certify
+CACHE=${CERTIFY_CACHE:-$HOME/.cache/mcp-conform-certify}
+mkdir -p "$OUT" "$CACHE"
+TIMEOUT=${TIMEOUT:-8000}
+
+# Pinned versions: a certification names what it certified.
+NPM_EVERYTHING=@modelcontextprotocol/server-everything@2026.8.31
+NPM_FILESYSTEM=@modelcontextprotocol/server-filesystem@2026.8.31
+NPM_MEMORY=@modelcontextprotocol/server-memory@2026.8.31
+NPM_THINKING=@modelcontextprotocol/server-sequential-thinking@2026.8.31
+PY_TIME=mcp-server-time==2026.10.19
+PY_GIT=mcp-server-git==2026.10.19
+PY_FETCH=mcp-server-fetch==2026.10.24
+PY_MCP=mcp==2.3.0
+
+if ! timeout 20 npm view "$NPM_MEMORY" version >/dev/null 2>&1; then
+  echo "certify: SKIP: the npm registry cannot be reached (offline?)"
+  exit 0
+fi
+
+cargo build --release -q || exit 2
+BIN=target/release/mcp-conform
+
+echo "installing npm servers into $CACHE/npm ..."
+npm install --silent --prefix "$CACHE/npm" "$NPM_EVERYTHING" "$NPM_FILESYSTEM" "$NPM_MEMORY" "$NPM_THINKING" >/dev/null 2>&1 \
+  || { echo "certify: SKIP: npm install failed"; exit 0; }
+NB="$CACHE/npm/node_modules/.bin"
+
+if [ ! -x "$CACHE/venv/bin/python" ]; then
+  python3 -m venv "$CACHE/venv" || { echo "certify: SKIP: no python venv"; exit 0; }
+fi
+"$CACHE/venv/bin/pip" install -q "$PY_TIME" "$PY_GIT" "$PY_FETCH" "$PY_MCP" >/dev/null 2>&1 \
+  || { echo "certify: SKIP: pip install failed (offline?)"; exit 0; }
+PB="$CACHE/venv/bin"
+
+FS_ROOT=$(mktemp -d); echo "hello" > "$FS_ROOT/hello.txt"
+GIT_REPO=$(mktemp -d); git -C "$GIT_REPO" init -q && git -C "$GIT_REPO" -c user.email=c@example.com -c user.name=c commit -q --allow-empty -m init
+
+declare -a NAMES CMDS
+add() { NAMES+=("$1"); CMDS+=("$2"); }
+add everything-stdio   "$NB/mcp-server-everything stdio"
+add filesystem-stdio   "$NB/mcp-server-filesystem $FS_ROOT"
+add memory-stdio       "env MEMORY_FILE_PATH=$CACHE/memory.json $NB/mcp-server-memory"
+add thinking-stdio     "$NB/mcp-server-sequential-thinking"
+add time-stdio         "$PB/mcp-server-time"
+add git-stdio          "$PB/mcp-server-git --repository $GIT_REPO"
+add fetch-stdio        "$PB/mcp-server-fetch"
+add python-sdk-stdio   "$PB/python scripts/servers/py_minimal_server.py"
+
+printf '%-20s %6s %6s %6s %6s %8s\n' server pass fail warn skip seconds
+for i in "${!NAMES[@]}"; do
+  name=${NAMES[$i]}
+  [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
+  start=$(date +%s.%N)
+  # shellcheck disable=SC2086
+  timeout 600 "$BIN" run --timeout "$TIMEOUT" --json "$OUT/$name.json" -- ${CMDS[$i]} >"$OUT/$name.txt" 2>&1
+  code=$?
+  secs=$(echo "$(date +%s.%N) - $start" | bc)
+  python3 - "$OUT/$name.json" "$name" "$secs" "$code" <<'PY'
+import json, sys
+path, name, secs, code = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+try:
+    s = json.load(open(path))["summary"]
+    print(f"{name:<20} {s['pass']:>6} {s['fail']:>6} {s['warn']:>6} {s['skip']:>6} {secs:>8.1f}")
+except Exception as e:
+    print(f"{name:<20} no report (exit {code}): {e}")
+PY
+done
+rm -rf "$FS_ROOT" "$GIT_REPO"
