@@ -369,8 +369,9 @@ fn run(args: RunArgs) -> Result<bool, String> {
         b.apply(&mut report, path);
     }
     report::redact::report(&mut report, &secrets);
-    live.finish(Some(&report))?;
+    let streamed = live.finish(Some(&report));
     outputs.write(&report)?;
+    streamed?;
     if let Some(path) = &args.reports.write_baseline {
         let recorded = Baseline::record(&report, &format!("recorded on {}", baseline::today()));
         report::output::write_out(path, &recorded.to_text(baseline::Format::of_path(path)))?;
