@@ -2,6 +2,7 @@
 //! outcome to an exit code (0 conforming, 1 findings, 2 usage or harness error).
 
 use clap::{Args, Parser, Subcommand};
+use mcp_conform::baseline::{self, Baseline};
 use mcp_conform::case::{self, Case};
 use mcp_conform::report::{self, Report};
 use mcp_conform::runner::{self, RunConfig, VersionSelection};
@@ -11,6 +12,7 @@ use mcp_conform::target::Target;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -29,6 +31,11 @@ enum Command {
     List(ListArgs),
     /// Validate a recorded NDJSON trace offline against a version's schema.
     Validate(ValidateArgs),
+    /// Compare two JSON reports: what got better, worse, new, gone (exit 1 if worse).
+    Compare(CompareArgs),
+    /// Write reports (HTML, JUnit, ...) from saved JSON reports; several are merged
+    /// (e.g. the shards of a run). Exit 1 if the merged report has failures.
+    Report(ReportCmdArgs),
     /// Run the bundled reference server (see `mcp-conform reference-server --help`).
     #[command(disable_help_flag = true)]
     ReferenceServer {
@@ -66,9 +73,11 @@ struct RunArgs {
     /// Case ids or trial names to run, as globs (repeatable): `lifecycle/*`, `tools`.
     #[arg(long = "filter")]
     filters: Vec<String>,
-    /// Write the JSON report to FILE (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
-    json: Option<String>,
+    #[command(flatten)]
+    reports: ReportArgs,
+    /// Run only part K of N of the trials (deterministic by trial name; see docs/ci.md).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<mcp_conform::shard::Shard>,
     /// Per-response timeout in milliseconds.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
@@ -116,6 +125,82 @@ struct ValidateArgs {
     file: String,
 }
 
+/// Reports, baseline and NDJSON stream of a run (`-` = stdout, for one of them at most).
+#[derive(Args)]
+struct ReportArgs {
+    /// Write the JSON report to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<String>,
+    /// Write a Markdown summary (CI job summaries, PR comments) to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<String>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<String>,
+    /// Write a SARIF 2.1.0 log (code-scanning dashboards) to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<String>,
+    /// Stream one JSON result per line to FILE as checks finish, then a summary line.
+    #[arg(long, value_name = "FILE")]
+    ndjson: Option<String>,
+    /// Known failures (YAML, or JSON for `.json`): matched failures become xfail;
+    /// entries whose checks now pass are stale and fail the run.
+    #[arg(long, value_name = "FILE")]
+    expected_failures: Option<String>,
+    /// Write the current failures and warnings as a baseline to FILE (YAML, or JSON for `.json`).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<String>,
+}
+
+impl ReportArgs {
+    fn outputs(&self) -> report::output::Outputs {
+        report::output::Outputs {
+            json: self.json.clone(),
+            junit: self.junit.clone(),
+            markdown: self.markdown.clone(),
+            html: self.html.clone(),
+            sarif: self.sarif.clone(),
+            ndjson: self.ndjson.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The earlier JSON report.
+    old: PathBuf,
+    /// The later JSON report.
+    new: PathBuf,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ReportCmdArgs {
+    /// JSON reports written by `run --json`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the (merged) JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<String>,
+    /// Write a Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<String>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<String>,
+    /// Write a SARIF 2.1.0 log to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<String>,
+}
+
 #[derive(Args)]
 struct ListArgs {
     /// Only checks that apply to this version.
@@ -152,6 +237,8 @@ fn main() -> ExitCode {
         Command::List(args) => exit(list(args)),
         Command::Run(args) => exit(run(args)),
         Command::Validate(args) => exit(validate(args)),
+        Command::Compare(args) => exit(compare(args)),
+        Command::Report(args) => exit(render(args)),
     }
 }
 
@@ -246,23 +333,80 @@ fn run(args: RunArgs) -> Result<bool, String> {
         Some(d) => SchemaSet::from_dir(d)?,
         None => SchemaSet::embedded()?,
     };
+    let outputs = args.reports.outputs();
+    outputs.check()?;
+    let baseline = match &args.reports.expected_failures {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let b = Baseline::parse(&text, baseline::Format::of_path(path)).map_err(|e| format!("{path}: {e}"))?;
+            Some(Arc::new(b))
+        }
+        None => None,
+    };
+    let mut filters = args.filters.clone();
+    if let Some(shard) = args.shard {
+        filters = mcp_conform::shard::trial_filters(&cases, &args.filters, target.transport_kind(), shard)
+            .map_err(|e| e.to_string())?;
+        if filters.is_empty() {
+            // Nothing of this shard: a filter no trial matches makes an empty run.
+            filters.push("!no-trial-in-this-shard!".into());
+        }
+    }
+    let secrets = report::redact::secrets_of(&target);
+    let live = Arc::new(report::output::Live::new(
+        report::output::stderr_is_terminal(),
+        args.reports.ndjson.as_deref(),
+        baseline.clone(),
+        secrets.clone(),
+    )?);
     let config = RunConfig {
         target,
         versions: args.spec_version.clone(),
-        filters: args.filters.clone(),
+        filters,
         timeout: Duration::from_millis(args.timeout),
         close_grace: Duration::from_millis((args.timeout / 2).clamp(100, 2000)),
         schemas,
         cases,
         jobs: args.jobs.unwrap_or_else(runner::default_jobs),
-        on_result: None,
+        on_result: Some(live.hook()),
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let report = runtime.block_on(runner::run(config)).map_err(|e| e.to_string())?;
-    write_reports(&args, &report)?;
-    let stdout_taken = args.json.as_deref() == Some("-");
-    let summary = report::terminal::summary(&report, color_wanted());
-    if stdout_taken {
+    let mut report = match runtime.block_on(runner::run(config)) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = live.finish(None);
+            return Err(e.to_string());
+        }
+    };
+    if let Some(shard) = args.shard {
+        report.results.retain(|r| shard.contains(&r.trial_name()));
+        report.shard = Some(report::ShardInfo { index: shard.index, count: shard.count });
+        report.recount();
+    }
+    if let (Some(b), Some(path)) = (&baseline, &args.reports.expected_failures) {
+        b.apply(&mut report, path);
+    }
+    report::redact::report(&mut report, &secrets);
+    live.finish(Some(&report))?;
+    outputs.write(&report)?;
+    if let Some(path) = &args.reports.write_baseline {
+        let recorded = Baseline::record(&report, &format!("recorded on {}", baseline::today()));
+        report::output::write_out(path, &recorded.to_text(baseline::Format::of_path(path)))?;
+        eprintln!("mcp-conform: wrote {} expected failures to {path}", recorded.entries.len());
+    }
+    if let Some(b) = &report.baseline {
+        for e in b.entries.iter().filter(|e| e.state == report::EntryState::Unused) {
+            eprintln!("mcp-conform: warning: baseline entry {} matched no exercised check ({})", e.label(), e.reason);
+        }
+    }
+    let summary_to_stderr = outputs.stdout_taken();
+    let color = report::output::color_wanted(if summary_to_stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    });
+    let summary = report::terminal::summary(&report, color);
+    if summary_to_stderr {
         eprint!("{summary}");
     } else {
         print!("{summary}");
@@ -270,22 +414,46 @@ fn run(args: RunArgs) -> Result<bool, String> {
     Ok(!report.has_failures())
 }
 
-fn color_wanted() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+fn read_report(p: &PathBuf) -> Result<Report, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not a JSON report: {e}", p.display()))
 }
 
-fn write_reports(args: &RunArgs, report: &Report) -> Result<(), String> {
-    if let Some(path) = &args.json {
-        write_out(path, &report::json::to_string(report))?;
-    }
-    Ok(())
-}
-
-fn write_out(path: &str, text: &str) -> Result<(), String> {
-    if path == "-" {
-        std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write to stdout: {e}"))
+fn render(args: ReportCmdArgs) -> Result<bool, String> {
+    let reports = args.inputs.iter().map(read_report).collect::<Result<Vec<_>, _>>()?;
+    let mut report = Report::merge(reports).ok_or("no report given")?;
+    report::redact::report(&mut report, &[]);
+    let outputs = report::output::Outputs {
+        json: args.json,
+        junit: args.junit,
+        markdown: args.markdown,
+        html: args.html,
+        sarif: args.sarif,
+        ndjson: None,
+    };
+    outputs.check()?;
+    outputs.write(&report)?;
+    let to_stderr = outputs.stdout_taken();
+    let color = report::output::color_wanted(if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() });
+    let summary = report::terminal::summary(&report, color);
+    if to_stderr {
+        eprint!("{summary}");
     } else {
-        std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+        print!("{summary}");
     }
+    Ok(!report.has_failures())
+}
+
+fn compare(args: CompareArgs) -> Result<bool, String> {
+    let (old, new) = (read_report(&args.old)?, read_report(&args.new)?);
+    let c = mcp_conform::compare::compare(&old, &new);
+    if args.json {
+        let mut s = serde_json::to_string_pretty(&c).map_err(|e| e.to_string())?;
+        s.push('\n');
+        report::output::write_out("-", &s)?;
+    } else {
+        print!("{}", mcp_conform::compare::to_text(&c, report::output::color_wanted(std::io::stdout().is_terminal())));
+    }
+    Ok(!c.got_worse())
 }
 

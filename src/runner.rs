@@ -204,6 +204,8 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
         },
         summary: Summary::of(&results),
         results,
+        baseline: None,
+        shard: None,
     })
 }
 
