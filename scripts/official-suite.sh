@@ -12,6 +12,7 @@
 #   scripts/official-suite.sh
 #   OFFICIAL_VERSIONS="0.1.16 0.2.0-alpha.12" scripts/official-suite.sh   # pin the releases
 #   OFFICIAL_CACHE=/some/dir scripts/official-suite.sh                    # where installs live
+#   OFFICIAL_URL=http://127.0.0.1:3001/mcp scripts/official-suite.sh     # a server already running
 #
 # Results: target/official-suite/<version>/ (the suite's checks.json files and logs) and
 # target/official-suite/mcp-conform.json (our report on the same server).
@@ -85,18 +86,23 @@ cargo build --release -q --bin mcp-conform || { say "ERROR: cargo build failed";
 BIN=$ROOT/target/release/mcp-conform
 
 SERVER_LOG=$OUT/reference-server.log
-"$BIN" reference-server --transport streamable-http --bind 127.0.0.1:0 2>"$SERVER_LOG" >/dev/null &
-SERVER_PID=$!
+SERVER_PID=""
 stop_server() {
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID" 2>/dev/null
   fi
 }
 trap stop_server EXIT
 
-URL=""
+# OFFICIAL_URL: run both suites against a server that is already running instead.
+URL=${OFFICIAL_URL:-}
+if [ -z "$URL" ]; then
+  "$BIN" reference-server --transport streamable-http --bind 127.0.0.1:0 2>"$SERVER_LOG" >/dev/null &
+  SERVER_PID=$!
+fi
 for _ in $(seq 1 100); do
+  [ -n "${OFFICIAL_URL:-}" ] && break
   URL=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*/mcp' "$SERVER_LOG" 2>/dev/null | head -1 | sed 's/^listening on //')
   [ -n "$URL" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || break
@@ -107,7 +113,7 @@ if [ -z "$URL" ]; then
   sed 's/^/  | /' "$SERVER_LOG" | head -20
   exit 2
 fi
-say "reference server at $URL (pid $SERVER_PID)"
+say "server under test: $URL${SERVER_PID:+ (reference server, pid $SERVER_PID)}"
 
 # ---- the runs ----------------------------------------------------------------------
 declare -a ROWS
@@ -155,7 +161,7 @@ OURS_CODE=$?
 OURS=$(tail -1 "$OUT/mcp-conform.txt")
 
 echo
-echo "== official suite against the reference server ($URL) =="
+echo "== official suite against $URL =="
 printf '%-16s %-34s %-8s %6s  %s\n' version run code time totals
 for r in "${ROWS[@]}"; do echo "$r"; done
 printf '%-16s %-34s exit %-3s %4ss  %s\n' "mcp-conform" "run --suite official" "$OURS_CODE" "$((SECONDS - OURS_STARTED))" "$OURS"
