@@ -91,6 +91,27 @@ struct RunArgs {
     /// Sessions to run at once.
     #[arg(long)]
     jobs: Option<usize>,
+    /// `all` (every case) or `official`: only the cases that stand for a scenario or check
+    /// of the official `@modelcontextprotocol/conformance` suite (those with `aliases`).
+    #[arg(long, default_value = "all")]
+    suite: Suite,
+}
+
+/// Which cases `run` takes from the library.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    All,
+    Official,
+}
+
+impl Suite {
+    fn keeps(self, case: &Case) -> bool {
+        match self {
+            Suite::All => true,
+            // Every alias is an official suite id (scenario, or `scenario:check`).
+            Suite::Official => !case.aliases.is_empty(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -307,7 +328,8 @@ fn target_of(args: &TargetArgs) -> Result<Target, String> {
 
 fn run(args: RunArgs) -> Result<bool, String> {
     let target = target_of(&args.target)?;
-    let cases = load_cases(args.cases.as_ref())?;
+    let mut cases = load_cases(args.cases.as_ref())?;
+    cases.retain(|c| args.suite.keeps(c));
     let schemas = match &args.schema_dir {
         Some(d) => SchemaSet::from_dir(d)?,
         None => SchemaSet::embedded()?,
