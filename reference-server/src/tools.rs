@@ -236,6 +236,11 @@ pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
             first.remove("inputSchema");
         }
     }
+    if ctx.has(Defect::ToolNameInvalid) {
+        if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
+            first.insert("name".into(), json!("bad tool name!"));
+        }
+    }
     pagination::page(ctx, "tools", "tools", items, params)
 }
 
