@@ -72,6 +72,8 @@ struct Route {
 struct Routes {
     by_key: HashMap<String, Arc<Mutex<Route>>>,
     standalone: Option<mpsc::UnboundedSender<Value>>,
+    /// Legacy HTTP+SSE: everything, responses included, goes on the one SSE stream.
+    everything_standalone: bool,
 }
 
 struct Session {
@@ -141,8 +143,9 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
             return;
         }
     }
-    if is_final(&out.message) {
-        return; // its POST went away: nowhere to deliver it
+    if is_final(&out.message) && !rs.everything_standalone {
+        // Streamable HTTP never puts responses on the GET stream; its POST went away.
+        return;
     }
     if let Some(tx) = &rs.standalone {
         if tx.send(out.message).is_err() {
@@ -609,7 +612,11 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     let sid = new_session_id(&config);
     let session = Session::new(config.clone());
     let (tx, rx) = mpsc::unbounded_channel();
-    lock(&session.routes).standalone = Some(tx);
+    {
+        let mut routes = lock(&session.routes);
+        routes.standalone = Some(tx);
+        routes.everything_standalone = true;
+    }
     lock(&http.sse).insert(sid.clone(), session.clone());
     let mut first = vec![];
     if !config.defects.has(Defect::SseNoEndpointEvent) {
