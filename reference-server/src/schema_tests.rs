@@ -103,6 +103,7 @@ async fn legacy_messages_match_the_official_schemas() {
     }
     for version in ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] {
         let schemas = Schemas::load(version).expect("schema loads");
+        assert!(!schemas.check("CallToolResult", &json!({"content": "x"})).is_empty(), "the validator must bite");
         let mut problems = Vec::new();
         let mut t = T::new(&[]);
         let init = json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}});
@@ -133,4 +134,75 @@ async fn legacy_messages_match_the_official_schemas() {
         problems.extend(schemas.check("JSONRPCMessage", &r));
         assert!(problems.is_empty(), "{version}:\n{}", problems.join("\n"));
     }
+}
+
+fn modern_meta(caps: Value) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": caps,
+        "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+        "io.modelcontextprotocol/logLevel": "debug"
+    })
+}
+
+#[tokio::test]
+async fn modern_messages_match_the_official_schema() {
+    let Some(schemas) = Schemas::load("2026-07-28") else {
+        eprintln!("skipped: no 2026-07-28 schema found");
+        return;
+    };
+    assert!(!schemas.check("CallToolResult", &json!({"content": "x"})).is_empty(), "the validator must bite");
+    assert!(!schemas.check("ListToolsResult", &json!({"tools": []})).is_empty(), "resultType/ttlMs are required");
+    let mut problems = Vec::new();
+    let mut t = T::new(&[]);
+    let mut script = script();
+    script.push(("server/discover", json!({})));
+    for (method, mut params) in script {
+        let mut meta = modern_meta(json!({"sampling": {}, "elicitation": {}, "roots": {}}));
+        if let Some(token) = params.get("_meta").and_then(|m| m.get("progressToken")) {
+            meta["progressToken"] = token.clone();
+        }
+        params["_meta"] = meta;
+        let r = t.request(method, params.clone()).await;
+        match r.get("result") {
+            Some(result) => {
+                if let Some(def) = result_def(method) {
+                    problems.extend(schemas.check(def, result).into_iter().map(|p| format!("{method} {params}: {p}")));
+                }
+            }
+            None => problems.push(format!("{method} {params} failed: {r}")),
+        }
+    }
+    // Multi round-trip: an InputRequiredResult, then the retry.
+    for (tool, args, key, answer) in [
+        ("test_sampling", json!({"prompt": "hi"}), "sampling", json!({"role": "assistant", "content": {"type": "text", "text": "yo"}, "model": "m"})),
+        ("test_elicitation", json!({"message": "who?"}), "elicitation", json!({"action": "accept", "content": {"username": "u", "email": "e@x.org"}})),
+        ("list_roots", json!({}), "roots", json!({"roots": [{"uri": "file:///tmp"}]})),
+    ] {
+        let params = json!({"_meta": modern_meta(json!({"sampling": {}, "elicitation": {}, "roots": {}})), "name": tool, "arguments": args});
+        let r = t.result("tools/call", params.clone()).await;
+        assert_eq!(r["resultType"], "input_required", "{r}");
+        problems.extend(schemas.check("InputRequiredResult", &r));
+        let state = r["requestState"].clone();
+        let mut retry = params.clone();
+        retry["inputResponses"] = json!({key: answer});
+        retry["requestState"] = state;
+        let r = t.result("tools/call", retry).await;
+        assert_eq!(r["resultType"], "complete", "{r}");
+        assert!(r.get("isError").is_none(), "{tool}: {r}");
+        problems.extend(schemas.check("CallToolResult", &r));
+    }
+    for m in t.seen.drain(..) {
+        problems.extend(schemas.check("ServerNotification", &m).into_iter().map(|p| format!("{m}: {p}")));
+    }
+    for (method, params) in [
+        ("tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "1999-01-01", "io.modelcontextprotocol/clientCapabilities": {}}})),
+        ("tools/call", json!({"_meta": modern_meta(json!({})), "name": "test_sampling", "arguments": {"prompt": "x"}})),
+    ] {
+        let r = t.request(method, params).await;
+        problems.extend(schemas.check("JSONRPCMessage", &r));
+        let def = if method == "tools/list" { "UnsupportedProtocolVersionError" } else { "MissingRequiredClientCapabilityError" };
+        problems.extend(schemas.check(def, &r).into_iter().map(|p| format!("{r}: {p}")));
+    }
+    assert!(problems.is_empty(), "2026-07-28:\n{}", problems.join("\n"));
 }
