@@ -8,6 +8,7 @@ pub mod case;
 pub mod catalogue;
 pub mod check;
 pub mod engine;
+pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod schema;
