@@ -615,3 +615,148 @@ async fn completion() {
     let r = t.result("completion/complete", json!({"ref": {"type": "ref/resource", "uri": "test://template/{id}/data"}, "argument": {"name": "id", "value": ""}})).await;
     assert_eq!(r["completion"]["hasMore"], false);
 }
+
+// ---------- 2026-07-28 ----------
+
+fn meta() -> Value {
+    json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}})
+}
+
+fn with_meta(mut params: Value, extra: Value) -> Value {
+    let mut m = meta();
+    if let Some(e) = extra.as_object() {
+        for (k, v) in e {
+            m[k] = v.clone();
+        }
+    }
+    params["_meta"] = m;
+    params
+}
+
+#[tokio::test]
+async fn modern_requests_are_stateless() {
+    let mut t = T::new(&[]);
+    let r = t.result("tools/list", with_meta(json!({}), json!({}))).await;
+    assert_eq!(r["resultType"], "complete");
+    assert_eq!(r["cacheScope"], "public");
+    assert!(r["_meta"]["io.modelcontextprotocol/serverInfo"]["name"].is_string());
+    let r = t.result("server/discover", with_meta(json!({}), json!({}))).await;
+    assert_eq!(r["supportedVersions"][0], "2026-07-28");
+    // Removed methods.
+    assert_eq!(t.error_code("ping", with_meta(json!({}), json!({}))).await, -32601);
+    assert_eq!(t.error_code("logging/setLevel", with_meta(json!({"level": "info"}), json!({}))).await, -32601);
+    assert_eq!(t.error_code("resources/subscribe", with_meta(json!({"uri": "test://static-text"}), json!({}))).await, -32601);
+    // Malformed metadata.
+    let r = t.request("tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}})).await;
+    assert_eq!(r["error"]["code"], -32602);
+    let r = t.request("tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2025-06-18", "io.modelcontextprotocol/clientCapabilities": {}}})).await;
+    assert_eq!(r["error"]["code"], -32022);
+    assert_eq!(r["error"]["data"]["requested"], "2025-06-18");
+    assert_eq!(t.error_code("server/discover", json!({})).await, -32602);
+    assert_eq!(t.error_code("resources/read", with_meta(json!({"uri": "test://missing"}), json!({}))).await, -32602);
+    // Without logLevel: no log messages; with it: filtered.
+    t.result("tools/call", with_meta(json!({"name": "test_tool_with_logging"}), json!({}))).await;
+    assert!(t.seen.is_empty());
+    t.result("tools/call", with_meta(json!({"name": "test_tool_with_logging"}), json!({"io.modelcontextprotocol/logLevel": "warning"}))).await;
+    assert_eq!(t.seen.len(), 1);
+    t.seen.clear();
+    t.result("tools/call", with_meta(json!({"name": "test_tool_with_progress"}), json!({"progressToken": "pt"}))).await;
+    assert_eq!(t.seen.len(), 3);
+}
+
+#[tokio::test]
+async fn modern_defects() {
+    let cases: Vec<(&str, &str, Value, Box<dyn Fn(&Value) -> bool>)> = vec![
+        ("missing-result-type", "tools/list", with_meta(json!({}), json!({})), Box::new(|r| r["result"].get("resultType").is_none())),
+        ("missing-cache-fields", "tools/list", with_meta(json!({}), json!({})), Box::new(|r| r["result"].get("ttlMs").is_none())),
+        ("discover-missing-versions", "server/discover", with_meta(json!({}), json!({})), Box::new(|r| r["result"].get("supportedVersions").is_none())),
+        (
+            "unsupported-version-wrong-code",
+            "tools/list",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "1.0", "io.modelcontextprotocol/clientCapabilities": {}}}),
+            Box::new(|r| r["error"]["code"] == -32602),
+        ),
+    ];
+    for (defect, method, params, check) in cases {
+        let mut t = T::new(&[defect]);
+        let r = t.request(method, params).await;
+        assert!(check(&r), "{defect}: {r}");
+    }
+    let mut t = T::new(&["log-without-level-meta"]);
+    t.result("tools/call", with_meta(json!({"name": "test_tool_with_logging"}), json!({}))).await;
+    assert!(!t.seen.is_empty());
+}
+
+#[tokio::test]
+async fn modern_input_required_and_request_state() {
+    let mut t = T::new(&[]);
+    let caps = json!({"io.modelcontextprotocol/clientCapabilities": {"sampling": {}}});
+    let params = with_meta(json!({"name": "test_sampling", "arguments": {"prompt": "hi"}}), caps.clone());
+    let r = t.result("tools/call", params.clone()).await;
+    assert_eq!(r["resultType"], "input_required");
+    assert_eq!(r["inputRequests"]["sampling"]["method"], "sampling/createMessage");
+    assert!(r.get("ttlMs").is_none());
+    // A tampered requestState is rejected.
+    let mut retry = params.clone();
+    retry["requestState"] = json!("forged");
+    retry["inputResponses"] = json!({"sampling": {"role": "assistant", "content": {"type": "text", "text": "x"}, "model": "m"}});
+    assert_eq!(t.error_code("tools/call", retry.clone()).await, -32602);
+    // A state minted for another tool is rejected too.
+    let other = t.result("tools/call", with_meta(json!({"name": "list_roots"}), json!({"io.modelcontextprotocol/clientCapabilities": {"roots": {}}}))).await;
+    retry["requestState"] = other["requestState"].clone();
+    assert_eq!(t.error_code("tools/call", retry.clone()).await, -32602);
+    retry["requestState"] = r["requestState"].clone();
+    let done = t.result("tools/call", retry).await;
+    assert_eq!(text_of(&done), "LLM response: x");
+    // Without the capability: MissingRequiredClientCapability.
+    let r = t.request("tools/call", with_meta(json!({"name": "test_sampling", "arguments": {"prompt": "hi"}}), json!({}))).await;
+    assert_eq!(r["error"]["code"], -32021);
+    assert!(r["error"]["data"]["requiredCapabilities"]["sampling"].is_object());
+}
+
+#[tokio::test]
+async fn modern_listen_stream() {
+    let mut t = T::new(&[]);
+    let listen = with_meta(json!({"notifications": {"resourceSubscriptions": ["test://watched-resource", "test://missing"], "toolsListChanged": true}}), json!({}));
+    t.send(json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen", "params": listen}));
+    let ack = t.recv().await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "L");
+    assert_eq!(ack["params"]["notifications"]["resourceSubscriptions"], json!(["test://watched-resource"]));
+    t.result("tools/call", with_meta(json!({"name": "update_watched"}), json!({}))).await;
+    let upd = t.seen.drain(..).find(|m| m["method"] == "notifications/resources/updated").expect("an update");
+    assert_eq!(upd["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "L");
+    // Cancelling the listen request ends it without a response.
+    t.notify("notifications/cancelled", Some(json!({"requestId": "L"})));
+    assert_eq!(t.nothing_within(50).await, None);
+    t.result("tools/call", with_meta(json!({"name": "update_watched"}), json!({}))).await;
+    assert!(t.seen.is_empty(), "{:?}", t.seen);
+}
+
+#[tokio::test]
+async fn garbage_never_panics() {
+    let inputs: Vec<Value> = vec![
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": 5}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "slow", "arguments": {"ms": -5}}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 1e308, "b": 1e308}}}),
+        json!({"jsonrpc": "2.0", "id": u64::MAX, "method": "ping"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {"uri": "test://template/é/data"}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "completion/complete", "params": {"ref": {"type": "ref/resource", "uri": 3}}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "prompts/get", "params": {"name": "code_review", "arguments": {"language": 1}}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"cursor": 12}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": [1, 2]}),
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": {"x": 1}}}),
+        json!({"jsonrpc": "2.0", "id": 77, "result": {}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": 5}}}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}, "name": "echo", "requestState": 5}}),
+        json!([1, 2, 3]),
+        json!(null),
+    ];
+    for v in ["2024-11-05", "2025-03-26", "2025-11-25"] {
+        let mut t = T::initialized(v, &[]).await;
+        for i in &inputs {
+            t.send(i.clone());
+        }
+        let _ = t.result("ping", json!({})).await;
+    }
+}

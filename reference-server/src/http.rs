@@ -333,6 +333,22 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     };
     let info = inspect(&value);
 
+    // 2026-07-28 traffic without a request: no batches, notifications are accepted and
+    // ignored (this revision defines none over HTTP).
+    let modern_header = header_str(&headers, VERSION_HEADER).and_then(Version::parse).is_some_and(|v| !v.is_legacy());
+    if modern_header && info.single_request.is_none() {
+        if info.is_batch {
+            let e = RpcError::invalid_request("JSON-RPC batches are not supported in 2026-07-28");
+            return error_response(StatusCode::BAD_REQUEST, None, &config, Value::Null, e);
+        }
+        if let Some((id, reason)) = info.invalid.clone() {
+            return error_response(StatusCode::BAD_REQUEST, None, &config, id, RpcError::invalid_request(format!("Invalid Request: {reason}")));
+        }
+        if config.defects.has(Defect::NotificationNot202) {
+            return json_response(StatusCode::OK, &json!({}), &config);
+        }
+        return StatusCode::ACCEPTED.into_response();
+    }
     // 2026-07-28: a single request with per-request metadata is served statelessly.
     if let Some((id, method, params)) = &info.single_request {
         if params.as_object().is_some_and(modern::is_modern_request) {
@@ -497,6 +513,9 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
     let config = &http.config;
     if !origin_allowed(&headers, config) {
         return forbidden(config);
+    }
+    if header_str(&headers, VERSION_HEADER).and_then(Version::parse).is_some_and(|v| !v.is_legacy()) {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed: 2026-07-28 has no sessions to delete");
     }
     let Some(sid) = header_str(&headers, SESSION_HEADER) else {
         return error_response(StatusCode::BAD_REQUEST, None, config, Value::Null, RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"));

@@ -614,6 +614,12 @@ impl Connection {
                 };
                 return Pending::Ready(Some(self.respond(&id, r, None)));
             }
+            if method == "server/discover" && self.negotiated_version().is_some() {
+                let e = RpcError::invalid_params(
+                    "server/discover is a 2026-07-28 request: it needs _meta[\"io.modelcontextprotocol/protocolVersion\"]",
+                );
+                return Pending::Ready(Some(self.respond(&id, Err(e), None)));
+            }
             let (version, caps) = {
                 let s = self.state();
                 (s.version, s.client_caps.clone())
@@ -623,7 +629,7 @@ impl Connection {
                 None if self.has(Defect::ServeBeforeInitialize) => Version::LATEST_LEGACY,
                 None => {
                     let e = if method == "server/discover" {
-                        RpcError::invalid_request(
+                        RpcError::invalid_params(
                             "server/discover needs _meta[\"io.modelcontextprotocol/protocolVersion\"] (2026-07-28)",
                         )
                     } else {

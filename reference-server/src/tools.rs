@@ -462,6 +462,10 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             }
             let r = ctx.client_request("elicitation", Defect::ElicitationWithoutCapability, "url_elicitation", "elicitation/create", params).await?;
             let action = r.get("action").and_then(Value::as_str).unwrap_or("(missing)");
+            if action == "accept" && v == Version::V2025_11_25 {
+                // The (simulated) out-of-band interaction completes right away.
+                ctx.notify("notifications/elicitation/complete", Some(json!({"elicitationId": id})));
+            }
             ToolOut::text(format!("URL elicitation answered: action={action}"))
         }
         "test_url_elicitation_required" => {
