@@ -133,7 +133,10 @@ impl fmt::Display for Defect {
     }
 }
 
-const _: () = assert!(TABLE.len() <= 128, "the Defects bit set holds at most 128 defects");
+const _: () = assert!(
+    TABLE.len() <= 128,
+    "the Defects bit set holds at most 128 defects"
+);
 
 /// The set of defects switched on for one server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -181,7 +184,11 @@ mod tests {
         for (i, d) in Defect::all().iter().enumerate() {
             assert_eq!(*d as usize, i);
             assert!(seen.insert(d.name()), "duplicate {}", d.name());
-            assert!(d.name().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert!(
+                d.name()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
             assert!(!d.description().is_empty() && !d.description().contains('\n'));
             assert_eq!(Defect::from_name(d.name()), Some(*d));
         }
