@@ -137,7 +137,11 @@ pub(crate) fn complete(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, 
         .cloned()
         .unwrap_or_default();
     let all = candidates(ref_type, ref_name, arg_name, &context).unwrap_or_default();
-    let matching: Vec<String> = all.into_iter().filter(|v| v.starts_with(prefix)).collect();
+    let ignore_prefix = ctx.has(Defect::CompletionIgnoresPrefix);
+    let matching: Vec<String> = all
+        .into_iter()
+        .filter(|v| ignore_prefix || v.starts_with(prefix))
+        .collect();
     let total = matching.len();
     let limit = if ctx.has(Defect::CompletionTooManyValues) {
         usize::MAX

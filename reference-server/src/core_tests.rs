@@ -1306,3 +1306,85 @@ async fn garbage_never_panics() {
         let _ = t.result("ping", json!({})).await;
     }
 }
+
+#[tokio::test]
+async fn more_defects() {
+    // progress-after-response
+    let mut t = T::initialized(V, &["progress-after-response"]).await;
+    t.result(
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "m"}, "_meta": {"progressToken": "z"}}),
+    )
+    .await;
+    assert_eq!(t.recv().await["method"], "notifications/progress");
+    // log-invalid-level
+    let mut t = T::initialized(V, &["log-invalid-level"]).await;
+    t.result("tools/call", json!({"name": "test_tool_with_logging"}))
+        .await;
+    assert_eq!(t.seen[0]["params"]["level"], "trace");
+    // template-read-fails
+    let mut t = T::initialized(V, &["template-read-fails"]).await;
+    assert_eq!(
+        t.error_code("resources/read", json!({"uri": "test://template/1/data"}))
+            .await,
+        -32002
+    );
+    // completion-ignores-prefix
+    let mut t = T::initialized(V, &["completion-ignores-prefix"]).await;
+    let r = t.result("completion/complete", json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "py"}})).await;
+    assert!(r["completion"]["values"].as_array().unwrap().len() > 1);
+    // image-missing-mime-type
+    let mut t = T::initialized(V, &["image-missing-mime-type"]).await;
+    let r = t
+        .result("tools/call", json!({"name": "test_image_content"}))
+        .await;
+    assert!(r["content"][0].get("mimeType").is_none());
+    // pagination-overlap
+    let mut t = T::initialized(V, &["pagination-overlap"]).await;
+    let p1 = t.result("tools/list", json!({})).await;
+    let p2 = t
+        .result("tools/list", json!({"cursor": p1["nextCursor"]}))
+        .await;
+    assert_eq!(p1["tools"][3]["name"], p2["tools"][0]["name"]);
+    // ping-before-initialize-rejected
+    let mut t = T::new(&["ping-before-initialize-rejected"]);
+    assert_eq!(t.error_code("ping", json!({})).await, -32600);
+    let mut t = T::new(&[]);
+    t.result("ping", json!({})).await;
+    // batch-unwrapped
+    let mut t = T::initialized("2025-03-26", &["batch-unwrapped"]).await;
+    t.send(json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "id": 2, "method": "ping"}]));
+    assert_eq!(t.recv().await["id"], 1);
+    assert_eq!(t.recv().await["id"], 2);
+    // request-state-unverified
+    let mut t = T::new(&["request-state-unverified"]);
+    let p = with_meta(
+        json!({"name": "echo", "arguments": {"message": "m"}, "requestState": "forged"}),
+        json!({}),
+    );
+    t.result("tools/call", p).await;
+    // missing-capability-as-tool-error
+    let mut t = T::new(&["missing-capability-as-tool-error"]);
+    let r = t
+        .result(
+            "tools/call",
+            with_meta(
+                json!({"name": "test_sampling", "arguments": {"prompt": "x"}}),
+                json!({}),
+            ),
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    // listen-no-ack / listen-missing-subscription-id
+    let mut t = T::new(&["listen-no-ack", "listen-missing-subscription-id"]);
+    t.send(json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen",
+        "params": with_meta(json!({"notifications": {"resourceSubscriptions": ["test://watched-resource"]}}), json!({}))}));
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "update_watched"}), json!({})),
+    )
+    .await;
+    assert_eq!(t.seen.len(), 1, "{:?}", t.seen);
+    assert_eq!(t.seen[0]["method"], "notifications/resources/updated");
+    assert!(t.seen[0]["params"].get("_meta").is_none());
+}

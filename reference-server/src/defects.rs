@@ -110,6 +110,20 @@ defects! {
     DiscoverMissingVersions => "discover-missing-versions": "server/discover lacks supportedVersions",
     LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
     HeaderMismatchAccepted => "header-mismatch-accepted": "an Mcp-Method header that disagrees with the body is accepted instead of rejected with -32020",
+    ListenNoAck => "listen-no-ack": "subscriptions/listen streams start without notifications/subscriptions/acknowledged",
+    ListenMissingSubscriptionId => "listen-missing-subscription-id": "notifications on a subscriptions/listen stream lack io.modelcontextprotocol/subscriptionId",
+    RequestStateUnverified => "request-state-unverified": "a forged or foreign requestState is accepted instead of rejected",
+    MissingCapabilityAsToolError => "missing-capability-as-tool-error": "a 2026-07-28 request needing an undeclared client capability gets an isError result instead of -32021",
+    // --- more rules ---
+    ProgressAfterResponse => "progress-after-response": "sends a progress notification after the final response to the request",
+    LogInvalidLevel => "log-invalid-level": "debug log messages carry the level \"trace\", which is not an RFC 5424 level",
+    TemplateReadFails => "template-read-fails": "reading a URI that matches a resource template fails as not found",
+    CompletionIgnoresPrefix => "completion-ignores-prefix": "completion/complete returns values that do not start with the typed value",
+    BatchUnwrapped => "batch-unwrapped": "answers a JSON-RPC batch with separate messages instead of one array",
+    ImageMissingMimeType => "image-missing-mime-type": "test_image_content returns image content without mimeType",
+    PaginationOverlap => "pagination-overlap": "consecutive pages overlap: each nextCursor repeats the last item of the page",
+    PingBeforeInitializeRejected => "ping-before-initialize-rejected": "ping before initialize is rejected, though ping is allowed at any time",
+    SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
 }
 
 impl Defect {

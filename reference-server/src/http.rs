@@ -270,6 +270,13 @@ fn is_json_content(headers: &HeaderMap) -> bool {
 }
 
 fn new_session_id(config: &Config) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    if config.defects.has(Defect::SessionIdPredictable) {
+        return format!(
+            "session-{}",
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+        );
+    }
     let token = crate::random_token(16);
     if config.defects.has(Defect::SessionIdNotAscii) {
         format!("session {token}")

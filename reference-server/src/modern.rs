@@ -115,6 +115,7 @@ pub(crate) fn request_context(
         input_responses,
         request_state,
         input_name,
+        accept_any_state: conn.has(Defect::RequestStateUnverified),
     };
     verify_state(&req, &req.input_name)?;
     Ok(req)
@@ -218,6 +219,9 @@ pub(crate) fn verify_state(req: &Req, name: &str) -> Result<(), RpcError> {
     let Some(state) = &req.request_state else {
         return Ok(());
     };
+    if req.accept_any_state {
+        return Ok(());
+    }
     let ok = URL_SAFE_NO_PAD
         .decode(state)
         .ok()
@@ -339,7 +343,9 @@ impl Hub {
         };
         for (conn, sub_id, key) in targets {
             let mut p = params.clone();
-            p.insert("_meta".into(), json!({META_SUBSCRIPTION_ID: sub_id}));
+            if !conn.has(Defect::ListenMissingSubscriptionId) {
+                p.insert("_meta".into(), json!({META_SUBSCRIPTION_ID: sub_id}));
+            }
             conn.send(
                 jsonrpc::notification(method, Some(Value::Object(p))),
                 Some(key),
@@ -418,13 +424,17 @@ pub(crate) fn listen(ctx: &Ctx, params: Map<String, Value>) -> Reply {
         ack.insert("resourceSubscriptions".into(), json!(filter.uris));
     }
     let sub_id = ctx.req.id.clone();
-    ctx.conn.send(
-        jsonrpc::notification(
-            "notifications/subscriptions/acknowledged",
-            Some(json!({"_meta": {META_SUBSCRIPTION_ID: sub_id.clone()}, "notifications": ack})),
-        ),
-        Some(ctx.req.key.clone()),
-    );
+    if !ctx.has(Defect::ListenNoAck) {
+        ctx.conn.send(
+            jsonrpc::notification(
+                "notifications/subscriptions/acknowledged",
+                Some(
+                    json!({"_meta": {META_SUBSCRIPTION_ID: sub_id.clone()}, "notifications": ack}),
+                ),
+            ),
+            Some(ctx.req.key.clone()),
+        );
+    }
     let hub = ctx.conn.config().hub.clone();
     let id = hub.add(Listener {
         conn: ctx.conn.downgrade(),

@@ -68,7 +68,12 @@ pub fn page(
     let page: Vec<Value> = items[offset..end].to_vec();
     result.insert(field.into(), Value::Array(page));
     if end < items.len() {
-        result.insert("nextCursor".into(), json!(encode(list, end)));
+        let next = if ctx.has(Defect::PaginationOverlap) && end > offset + 1 {
+            end - 1
+        } else {
+            end
+        };
+        result.insert("nextCursor".into(), json!(encode(list, next)));
     } else if ctx.has(Defect::PaginationLoop) {
         result.insert("nextCursor".into(), json!(encode(list, 0)));
     } else if ctx.has(Defect::NullNextCursor) {

@@ -236,6 +236,9 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
     }
     for t in TEMPLATES {
         if let Some(vars) = match_template(t.uri_template, uri) {
+            if ctx.has(Defect::TemplateReadFails) {
+                return None;
+            }
             let get = |k: &str| {
                 vars.iter()
                     .find(|(n, _)| n == k)

@@ -170,6 +170,8 @@ pub(crate) struct Req {
     pub request_state: Option<String>,
     /// 2026-07-28: what a minted `requestState` is bound to (e.g. the tool name).
     pub input_name: String,
+    /// Defect request-state-unverified is on.
+    pub accept_any_state: bool,
 }
 
 pub(crate) type Fut = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
@@ -457,7 +459,7 @@ impl Connection {
         }
         if deferred.is_empty() {
             if !ready.is_empty() {
-                self.send(Value::Array(ready), related);
+                self.send_batch(ready, related);
             }
             return;
         }
@@ -481,9 +483,20 @@ impl Connection {
             let results = futures_util::future::join_all(futs).await;
             ready.extend(results.into_iter().flatten());
             if !ready.is_empty() {
-                conn.send(Value::Array(ready), related);
+                conn.send_batch(ready, related);
             }
         });
+    }
+
+    fn send_batch(&self, responses: Vec<Value>, related: Option<String>) {
+        if self.has(Defect::BatchUnwrapped) {
+            for r in responses {
+                let key = r.get("id").filter(|id| !id.is_null()).map(jsonrpc::id_key);
+                self.send(r, key);
+            }
+        } else {
+            self.send(Value::Array(responses), related);
+        }
     }
 
     fn register(&self, req: &Req, fut: Fut) -> (Abortable<Fut>, AbortHandle) {
@@ -503,6 +516,15 @@ impl Connection {
             if let Ok(r) = r {
                 let msg = conn.respond(&req.id, r, Some(&req));
                 conn.send_response(msg, Some(req.key.clone()));
+                if let (Some(token), true) =
+                    (&req.progress_token, conn.has(Defect::ProgressAfterResponse))
+                {
+                    let p = json!({"progressToken": token, "progress": 1000});
+                    conn.send(
+                        jsonrpc::notification("notifications/progress", Some(p)),
+                        Some(req.key.clone()),
+                    );
+                }
             }
         });
     }
@@ -648,6 +670,10 @@ impl Connection {
             if method == "ping" {
                 let r = if self.has(Defect::PingError) {
                     Err(RpcError::internal("ping failed"))
+                } else if self.has(Defect::PingBeforeInitializeRejected)
+                    && self.negotiated_version().is_none()
+                {
+                    Err(RpcError::invalid_request("Server not initialized"))
                 } else {
                     Ok(json!({}))
                 };
@@ -692,6 +718,7 @@ impl Connection {
                 input_responses: Map::new(),
                 request_state: None,
                 input_name: String::new(),
+                accept_any_state: false,
             }
         };
         let req = Arc::new(req);
@@ -930,7 +957,12 @@ impl Ctx {
         if !self.log_allowed(level) {
             return;
         }
-        let params = json!({"level": level.as_str(), "logger": SERVER_NAME, "data": data});
+        let name = if level == LogLevel::Debug && self.has(Defect::LogInvalidLevel) {
+            "trace"
+        } else {
+            level.as_str()
+        };
+        let params = json!({"level": name, "logger": SERVER_NAME, "data": data});
         self.conn.send(
             jsonrpc::notification("notifications/message", Some(params)),
             Some(self.req.key.clone()),

@@ -378,7 +378,9 @@ pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
             Err(Stop::Client(ClientError::InputRequired(requests))) => {
                 Ok(crate::modern::input_required(&ctx, requests))
             }
-            Err(Stop::Client(ClientError::NoCapability(cap))) if ctx.req.modern => {
+            Err(Stop::Client(ClientError::NoCapability(cap)))
+                if ctx.req.modern && !ctx.has(Defect::MissingCapabilityAsToolError) =>
+            {
                 Err(RpcError::new(
                     jsonrpc::MISSING_REQUIRED_CLIENT_CAPABILITY,
                     format!("Server requires the {cap} capability for this request"),
@@ -444,6 +446,11 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             let mut img = image();
             if ctx.has(Defect::ImageBadBase64) {
                 img["data"] = json!("this is *not* base64!");
+            }
+            if ctx.has(Defect::ImageMissingMimeType) {
+                if let Some(o) = img.as_object_mut() {
+                    o.remove("mimeType");
+                }
             }
             ToolOut {
                 content: vec![img],
