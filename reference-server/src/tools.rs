@@ -447,10 +447,10 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             if ctx.has(Defect::ImageBadBase64) {
                 img["data"] = json!("this is *not* base64!");
             }
-            if ctx.has(Defect::ImageMissingMimeType) {
-                if let Some(o) = img.as_object_mut() {
-                    o.remove("mimeType");
-                }
+            if ctx.has(Defect::ImageMissingMimeType)
+                && let Some(o) = img.as_object_mut()
+            {
+                o.remove("mimeType");
             }
             ToolOut {
                 content: vec![img],

@@ -313,3 +313,162 @@ async fn legacy_sse_transport() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+async fn init_version(base: &str, version: &str, caps: Value) -> String {
+    let r = post(base, None, json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":version,"capabilities":caps,"clientInfo":{"name":"t","version":"1"}}}), BOTH).await;
+    r.headers()["mcp-session-id"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn batch_over_http_2025_03_26() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-03-26", json!({})).await;
+    let batch = json!([
+        {"jsonrpc":"2.0","id":1,"method":"ping"},
+        {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"ms":20}}}
+    ]);
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("mcp-session-id", &sid)
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let arr = v.as_array().expect("an array of responses");
+    assert_eq!(arr.len(), 2);
+}
+
+#[tokio::test]
+async fn sampling_over_http_and_get_stream() {
+    use futures_util::StreamExt;
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-06-18", json!({"sampling": {}})).await;
+    // The GET stream receives notifications unrelated to any request.
+    let get = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    let mut get_stream = get.bytes_stream();
+    // A second GET stream is refused.
+    let again = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let r = post(
+        &base,
+        Some(&sid),
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"toggle_extra_tool"}}),
+        BOTH,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let mut buf = String::new();
+    while !buf.contains("list_changed") {
+        buf.push_str(&String::from_utf8_lossy(
+            &get_stream.next().await.unwrap().unwrap(),
+        ));
+    }
+
+    // Sampling: the request arrives on the POST's SSE stream, the answer is POSTed back.
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"test_sampling","arguments":{"prompt":"hi"}}}), BOTH).await;
+    let mut stream = r.bytes_stream();
+    let mut buf = String::new();
+    let req = loop {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+        if let Some(m) = sse_messages(&buf)
+            .into_iter()
+            .find(|m| m["method"] == "sampling/createMessage")
+        {
+            break m;
+        }
+    };
+    let answer = json!({"jsonrpc":"2.0","id":req["id"],"result":{"role":"assistant","content":{"type":"text","text":"hello"},"model":"m"}});
+    assert_eq!(post(&base, Some(&sid), answer, BOTH).await.status(), 202);
+    let fin = loop {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+        if let Some(m) = sse_messages(&buf).into_iter().find(|m| m["id"] == 3) {
+            break m;
+        }
+    };
+    assert_eq!(fin["result"]["content"][0]["text"], "LLM response: hello");
+}
+
+#[tokio::test]
+async fn modern_listen_over_http() {
+    use futures_util::StreamExt;
+    let base = start(&[]).await;
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let req = |id: u32, method: &str, name: Option<&str>, params: Value| {
+        let mut r = client()
+            .post(format!("{base}/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", BOTH)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method);
+        if let Some(n) = name {
+            r = r.header("mcp-name", n);
+        }
+        r.body(json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}).to_string())
+            .send()
+    };
+    let listen = req(1, "subscriptions/listen", None, json!({"_meta": meta, "notifications": {"resourceSubscriptions": ["test://watched-resource"]}})).await.unwrap();
+    assert!(
+        listen.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut stream = listen.bytes_stream();
+    let mut buf = String::new();
+    while !buf.contains("acknowledged") {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    let r = req(
+        2,
+        "tools/call",
+        Some("update_watched"),
+        json!({"_meta": meta, "name": "update_watched"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    while !buf.contains("resources/updated") {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    let upd = sse_messages(&buf)
+        .into_iter()
+        .find(|m| m["method"] == "notifications/resources/updated")
+        .unwrap();
+    assert_eq!(
+        upd["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        1
+    );
+    // GET and DELETE are not part of 2026-07-28.
+    let g = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.status(), 405);
+}
