@@ -1388,3 +1388,186 @@ async fn more_defects() {
     assert_eq!(t.seen[0]["method"], "notifications/resources/updated");
     assert!(t.seen[0]["params"].get("_meta").is_none());
 }
+
+// ---------- tasks (2025-11-25) ----------
+
+#[tokio::test]
+async fn tasks_lifecycle() {
+    let mut t = T::initialized("2025-11-25", &[]).await;
+    // A task-augmented call returns at once with a task in "working".
+    let created = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 100}, "task": {"ttl": 60000}}),
+        )
+        .await;
+    let task = &created["task"];
+    assert_eq!(task["status"], "working");
+    assert_eq!(task["ttl"], 60000);
+    let id = task["taskId"].as_str().unwrap().to_string();
+    let got = t.result("tasks/get", json!({"taskId": id})).await;
+    assert_eq!(got["taskId"], id.as_str());
+    // tasks/result blocks until the task ends, then returns the tool's result.
+    let r = t.result("tasks/result", json!({"taskId": id})).await;
+    assert_eq!(r["content"][0]["text"], "Slept 100 ms");
+    assert_eq!(
+        r["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        id.as_str()
+    );
+    assert_eq!(
+        t.result("tasks/get", json!({"taskId": id})).await["status"],
+        "completed"
+    );
+    // Cancelling a terminal task is an error.
+    assert_eq!(
+        t.error_code("tasks/cancel", json!({"taskId": id})).await,
+        -32602
+    );
+    let list = t.result("tasks/list", json!({})).await;
+    assert_eq!(list["tasks"][0]["taskId"], id.as_str());
+    assert_eq!(
+        t.error_code("tasks/get", json!({"taskId": "nope"})).await,
+        -32602
+    );
+
+    // Cancel a running task.
+    let created = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 5000}, "task": {}}),
+        )
+        .await;
+    let id2 = created["task"]["taskId"].as_str().unwrap().to_string();
+    let c = t.result("tasks/cancel", json!({"taskId": id2})).await;
+    assert_eq!(c["status"], "cancelled");
+    assert_eq!(
+        t.result("tasks/get", json!({"taskId": id2})).await["status"],
+        "cancelled"
+    );
+
+    // Task support negotiation.
+    assert_eq!(
+        t.error_code(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"message": "x"}, "task": {}})
+        )
+        .await,
+        -32601
+    );
+    assert_eq!(
+        t.error_code("tools/call", json!({"name": "long_job"}))
+            .await,
+        -32601
+    );
+    let created = t.result("tools/call", json!({"name": "long_job", "arguments": {"ms": 50}, "task": {}, "_meta": {"progressToken": "lj"}})).await;
+    let id3 = created["task"]["taskId"].as_str().unwrap().to_string();
+    let r = t.result("tasks/result", json!({"taskId": id3})).await;
+    assert!(
+        r["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Long job finished")
+    );
+    let progress: Vec<&Value> = t
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .collect();
+    assert_eq!(progress.len(), 5);
+    assert_eq!(
+        progress[0]["params"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        id3.as_str()
+    );
+    assert!(t.seen.iter().any(
+        |m| m["method"] == "notifications/tasks/status" && m["params"]["status"] == "completed"
+    ));
+
+    // Other versions ignore task metadata.
+    let mut t = T::initialized("2025-06-18", &[]).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"message": "x"}, "task": {}}),
+        )
+        .await;
+    assert_eq!(text_of(&r), "x");
+    assert_eq!(t.error_code("tasks/list", json!({})).await, -32601);
+}
+
+#[tokio::test]
+async fn task_waiting_for_the_client_is_input_required() {
+    let mut t = T::initialized_with("2025-11-25", &[], json!({"sampling": {}})).await;
+    let created = t
+        .result(
+            "tools/call",
+            json!({"name": "test_sampling", "arguments": {"prompt": "p"}, "task": {}}),
+        )
+        .await;
+    let id = created["task"]["taskId"].as_str().unwrap().to_string();
+    let req = loop {
+        let m = t.recv().await;
+        if m["method"] == "sampling/createMessage" {
+            break m;
+        }
+    };
+    assert_eq!(
+        req["params"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"],
+        id.as_str()
+    );
+    assert_eq!(
+        t.result("tasks/get", json!({"taskId": id})).await["status"],
+        "input_required"
+    );
+    t.send(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"role": "assistant", "content": {"type": "text", "text": "ok"}, "model": "m"}}));
+    let r = t.result("tasks/result", json!({"taskId": id})).await;
+    assert_eq!(text_of(&r), "LLM response: ok");
+}
+
+#[tokio::test]
+async fn task_defects() {
+    let mut t = T::initialized("2025-11-25", &["task-support-ignored"]).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"message": "x"}, "task": {}}),
+        )
+        .await;
+    assert!(r["task"]["taskId"].is_string());
+    let mut t = T::initialized("2025-11-25", &["task-result-not-blocking"]).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 300}, "task": {}}),
+        )
+        .await;
+    assert!(
+        t.request("tasks/result", json!({"taskId": r["task"]["taskId"]}))
+            .await
+            .get("error")
+            .is_some()
+    );
+    let mut t = T::initialized("2025-11-25", &["task-cancel-terminal-accepted"]).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 0}, "task": {}}),
+        )
+        .await;
+    let id = r["task"]["taskId"].clone();
+    t.result("tasks/result", json!({"taskId": id})).await;
+    assert_eq!(
+        t.result("tasks/cancel", json!({"taskId": id})).await["status"],
+        "cancelled"
+    );
+    let mut t = T::initialized("2025-11-25", &["task-missing-related-task"]).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 0}, "task": {}}),
+        )
+        .await;
+    let r = t
+        .result("tasks/result", json!({"taskId": r["task"]["taskId"]}))
+        .await;
+    assert!(r.get("_meta").is_none(), "{r}");
+}

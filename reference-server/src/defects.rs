@@ -123,6 +123,10 @@ defects! {
     ImageMissingMimeType => "image-missing-mime-type": "test_image_content returns image content without mimeType",
     PaginationOverlap => "pagination-overlap": "consecutive pages overlap: each nextCursor repeats the last item of the page",
     PingBeforeInitializeRejected => "ping-before-initialize-rejected": "ping before initialize is rejected, though ping is allowed at any time",
+    TaskSupportIgnored => "task-support-ignored": "a task-augmented tools/call of a tool without taskSupport creates a task instead of failing with -32601",
+    TaskResultNotBlocking => "task-result-not-blocking": "tasks/result for an unfinished task fails at once instead of blocking until the task ends",
+    TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
+    TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
     SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
 }
 

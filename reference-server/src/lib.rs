@@ -32,6 +32,7 @@ mod prompts;
 mod resources;
 pub mod server;
 pub mod stdio;
+mod tasks;
 mod tools;
 mod validate;
 pub mod version;

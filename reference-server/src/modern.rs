@@ -116,6 +116,7 @@ pub(crate) fn request_context(
         request_state,
         input_name,
         accept_any_state: conn.has(Defect::RequestStateUnverified),
+        related_task: None,
     };
     verify_state(&req, &req.input_name)?;
     Ok(req)

@@ -306,3 +306,54 @@ async fn modern_messages_match_the_official_schema() {
     }
     assert!(problems.is_empty(), "2026-07-28:\n{}", problems.join("\n"));
 }
+
+#[tokio::test]
+async fn task_messages_match_the_2025_11_25_schema() {
+    let Some(schemas) = Schemas::load("2025-11-25") else {
+        eprintln!("skipped: no 2025-11-25 schema found");
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut t = T::initialized("2025-11-25", &[]).await;
+    let r = t
+        .result(
+            "tools/list",
+            json!({"cursor": crate::pagination::encode("tools", 8)}),
+        )
+        .await;
+    problems.extend(schemas.check("ListToolsResult", &r));
+    let created = t.result("tools/call", json!({"name": "long_job", "arguments": {"ms": 20}, "task": {"ttl": 10000}, "_meta": {"progressToken": 1}})).await;
+    problems.extend(schemas.check("CreateTaskResult", &created));
+    let id = created["task"]["taskId"].clone();
+    problems.extend(schemas.check(
+        "GetTaskResult",
+        &t.result("tasks/get", json!({"taskId": id})).await,
+    ));
+    problems.extend(schemas.check(
+        "CallToolResult",
+        &t.result("tasks/result", json!({"taskId": id})).await,
+    ));
+    problems.extend(schemas.check("ListTasksResult", &t.result("tasks/list", json!({})).await));
+    let running = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 5000}, "task": {}}),
+        )
+        .await;
+    problems.extend(
+        schemas.check(
+            "CancelTaskResult",
+            &t.result("tasks/cancel", json!({"taskId": running["task"]["taskId"]}))
+                .await,
+        ),
+    );
+    for m in t.seen.drain(..) {
+        problems.extend(
+            schemas
+                .check("ServerNotification", &m)
+                .into_iter()
+                .map(|p| format!("{m}: {p}")),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

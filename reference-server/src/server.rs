@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::defects::{Defect, Defects};
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::version::Version;
-use crate::{completion, modern, prompts, resources, tools};
+use crate::{completion, modern, prompts, resources, tasks, tools};
 
 pub const SERVER_NAME: &str = "mcp-reference-server";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -126,6 +126,8 @@ pub(crate) struct Session {
     pub extra_tool: bool,
     /// Whether the timer that changes the watched resource runs.
     pub watch_ticker: bool,
+    /// 2025-11-25 tasks created in this session.
+    pub tasks: Vec<crate::tasks::TaskEntry>,
     next_out_id: i64,
     pending: HashMap<String, oneshot::Sender<Result<Value, Value>>>,
     inflight: HashMap<String, AbortHandle>,
@@ -143,6 +145,7 @@ impl Session {
             subscriptions: HashSet::new(),
             extra_tool: false,
             watch_ticker: false,
+            tasks: Vec::new(),
             next_out_id: 0,
             pending: HashMap::new(),
             inflight: HashMap::new(),
@@ -172,6 +175,8 @@ pub(crate) struct Req {
     pub input_name: String,
     /// Defect request-state-unverified is on.
     pub accept_any_state: bool,
+    /// 2025-11-25: the task this work runs for.
+    pub related_task: Option<String>,
 }
 
 pub(crate) type Fut = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
@@ -719,6 +724,7 @@ impl Connection {
                 request_state: None,
                 input_name: String::new(),
                 accept_any_state: false,
+                related_task: None,
             }
         };
         let req = Arc::new(req);
@@ -749,6 +755,10 @@ impl Connection {
             "prompts/get" => now(prompts::get(ctx, &params)),
             "logging/setLevel" if !modern => now(self.set_level(&params)),
             "completion/complete" => now(completion::complete(ctx, &params)),
+            "tasks/get" if tasks::enabled(ctx) => now(tasks::get(ctx, &params)),
+            "tasks/list" if tasks::enabled(ctx) => now(tasks::list(ctx, &params)),
+            "tasks/cancel" if tasks::enabled(ctx) => now(tasks::cancel(ctx, &params)),
+            "tasks/result" if tasks::enabled(ctx) => tasks::result(ctx, &params),
             "server/discover" if modern => now(modern::discover(ctx)),
             "subscriptions/listen" if modern => modern::listen(ctx, params),
             _ => now(Err(RpcError::method_not_found(method))),
@@ -921,6 +931,9 @@ pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
     if version >= Version::V2025_03_26 {
         caps.insert("completions".into(), json!({}));
     }
+    if version == Version::V2025_11_25 {
+        caps.insert("tasks".into(), crate::tasks::capability());
+    }
     Value::Object(caps)
 }
 
@@ -962,7 +975,8 @@ impl Ctx {
         } else {
             level.as_str()
         };
-        let params = json!({"level": name, "logger": SERVER_NAME, "data": data});
+        let mut params = json!({"level": name, "logger": SERVER_NAME, "data": data});
+        self.tag_task(&mut params);
         self.conn.send(
             jsonrpc::notification("notifications/message", Some(params)),
             Some(self.req.key.clone()),
@@ -998,8 +1012,10 @@ impl Ctx {
         if let (Some(m), true) = (message, self.version() >= Version::V2025_03_26) {
             p.insert("message".into(), json!(m));
         }
+        let mut p = Value::Object(p);
+        self.tag_task(&mut p);
         self.conn.send(
-            jsonrpc::notification("notifications/progress", Some(Value::Object(p))),
+            jsonrpc::notification("notifications/progress", Some(p)),
             Some(self.req.key.clone()),
         );
     }
@@ -1026,9 +1042,38 @@ impl Ctx {
                 json!({key: {"method": method, "params": params}}),
             ));
         }
-        self.conn
-            .client_request(Some(self.req.key.clone()), method, params)
-            .await
+        let mut params = params;
+        self.tag_task(&mut params);
+        let Some(task) = self.req.related_task.clone() else {
+            return self
+                .conn
+                .client_request(Some(self.req.key.clone()), method, params)
+                .await;
+        };
+        tasks::set_status(
+            &self.conn,
+            &task,
+            "input_required",
+            Some("Waiting for the client"),
+        );
+        let r = self.conn.client_request(None, method, params).await;
+        tasks::set_status(
+            &self.conn,
+            &task,
+            "working",
+            Some("The operation is now in progress."),
+        );
+        r
+    }
+
+    /// Adds related-task metadata to a message sent on behalf of a task.
+    fn tag_task(&self, params: &mut Value) {
+        if let (Some(id), false) = (
+            &self.req.related_task,
+            self.has(Defect::TaskMissingRelatedTask),
+        ) {
+            tasks::tag(params, id);
+        }
     }
 
     /// Whether the client declared URL mode elicitation (2025-11-25+).

@@ -26,6 +26,8 @@ struct ToolDef {
     input_schema: Value,
     output_schema: Option<Value>,
     annotations: Option<Value>,
+    /// 2025-11-25 `execution.taskSupport`: "optional" or "required" (None: forbidden).
+    task_support: Option<&'static str>,
 }
 
 fn tool(
@@ -41,6 +43,7 @@ fn tool(
         input_schema,
         output_schema: None,
         annotations: None,
+        task_support: None,
     }
 }
 
@@ -115,19 +118,19 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         "Always fails with a tool execution error (isError: true)",
         no_args(),
     ));
-    t.push(tool(
+    t.push(ToolDef { task_support: Some("optional"), ..tool(
         "test_sampling",
         "Sampling",
         "Asks the client's LLM (sampling/createMessage) and returns its answer",
         json!({"type": "object", "properties": {"prompt": {"type": "string", "description": "The prompt to send"}}, "required": ["prompt"]}),
-    ));
+    )});
     if v >= Version::V2025_06_18 {
-        t.push(tool(
+        t.push(ToolDef { task_support: Some("optional"), ..tool(
             "test_elicitation",
             "Elicitation",
             "Asks the user for a username and an email (elicitation/create, form mode)",
             json!({"type": "object", "properties": {"message": {"type": "string", "description": "The message shown to the user"}}, "required": ["message"]}),
-        ));
+        )});
     }
     if v >= Version::V2025_11_25 {
         t.push(tool(
@@ -186,6 +189,7 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
     });
     t.push(ToolDef {
         annotations: Some(json!({"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false})),
+        task_support: Some("optional"),
         ..tool(
             "slow",
             "Slow",
@@ -193,6 +197,17 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             json!({"type": "object", "properties": {"ms": {"type": "integer", "minimum": 0, "maximum": 60000}}}),
         )
     });
+    if v == Version::V2025_11_25 && !ctx.req.modern {
+        t.push(ToolDef {
+            task_support: Some("required"),
+            ..tool(
+                "long_job",
+                "Long job",
+                "Works for ms milliseconds (default 500) as a task; must be called with task augmentation",
+                json!({"type": "object", "properties": {"ms": {"type": "integer", "minimum": 0, "maximum": 60000}}}),
+            )
+        });
+    }
     if v >= Version::V2025_06_18 || any_type {
         t.push(tool(
             "get_resource_link",
@@ -252,6 +267,9 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
     }
     if v >= Version::V2025_11_25 {
         m.insert("icons".into(), icon_list());
+    }
+    if let (Some(ts), true) = (d.task_support, v == Version::V2025_11_25 && !ctx.req.modern) {
+        m.insert("execution".into(), json!({"taskSupport": ts}));
     }
     Value::Object(m)
 }
@@ -359,8 +377,43 @@ pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
             return Reply::Now(r);
         }
     }
-    let ctx = ctx.clone();
-    Reply::Later(Box::pin(async move {
+    if crate::tasks::enabled(ctx) {
+        let wants_task = params.get("task").is_some_and(Value::is_object);
+        match (wants_task, def.task_support) {
+            (true, None) if !ctx.has(Defect::TaskSupportIgnored) => {
+                return Reply::Now(Err(RpcError::method_not_found(&format!(
+                    "tools/call of {name} as a task: the tool does not support task-augmented execution"
+                ))));
+            }
+            (false, Some("required")) => {
+                return Reply::Now(Err(RpcError::method_not_found(&format!(
+                    "tools/call of {name} without a task: the tool requires task-augmented execution"
+                ))));
+            }
+            (true, _) => {
+                let ttl = params
+                    .get("task")
+                    .and_then(|t| t.get("ttl"))
+                    .and_then(Value::as_u64);
+                let task_id = crate::random_token(12);
+                let mut req = (*ctx.req).clone();
+                req.related_task = Some(task_id.clone());
+                let task_ctx = Ctx {
+                    conn: ctx.conn.clone(),
+                    req: std::sync::Arc::new(req),
+                };
+                let work = Box::pin(execute(task_ctx, name, args));
+                return Reply::Now(crate::tasks::create(ctx, task_id, ttl, work));
+            }
+            _ => {}
+        }
+    }
+    Reply::Later(Box::pin(execute(ctx.clone(), name, args)))
+}
+
+/// Runs a tool and shapes its result (or error).
+async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Value, RpcError> {
+    {
         match run(&ctx, &name, &args).await {
             Ok(out) => {
                 if out.is_error && ctx.has(Defect::ToolErrorAsProtocolError) {
@@ -392,7 +445,7 @@ pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
                 ToolOut::error(format!("Tool {name} could not complete: {e}")),
             )),
         }
-    }))
+    }
 }
 
 fn finish(ctx: &Ctx, out: ToolOut) -> Value {
@@ -667,6 +720,23 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 ctx.progress(shown as f64, Some(ms as f64), None);
             }
             ToolOut::text(format!("Slept {ms} ms"))
+        }
+        "long_job" => {
+            let ms = args
+                .get("ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(500)
+                .min(60_000);
+            let steps = 5u64;
+            for i in 1..=steps {
+                sleep_ms(ms / steps).await;
+                ctx.progress(
+                    (i * 20) as f64,
+                    Some(100.0),
+                    Some(&format!("Step {i} of {steps}")),
+                );
+            }
+            ToolOut::text(format!("Long job finished after {ms} ms"))
         }
         "get_resource_link" => ToolOut {
             content: vec![
