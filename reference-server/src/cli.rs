@@ -45,7 +45,8 @@ struct Cli {
 
 /// Runs the server CLI with `args` (without a program name); returns the exit code.
 pub fn run_cli(args: Vec<String>) -> ExitCode {
-    let cli = match Cli::try_parse_from(std::iter::once("reference-server".to_string()).chain(args)) {
+    let cli = match Cli::try_parse_from(std::iter::once("reference-server".to_string()).chain(args))
+    {
         Ok(c) => c,
         Err(e) => {
             let code = e.exit_code();
@@ -64,12 +65,21 @@ pub fn run_cli(args: Vec<String>) -> ExitCode {
     let defects = match Defects::parse(&cli.defects) {
         Ok(d) => d,
         Err(name) => {
-            eprintln!("error: unknown defect {name:?} (run with --list-defects to see all defects)");
+            eprintln!(
+                "error: unknown defect {name:?} (run with --list-defects to see all defects)"
+            );
             return ExitCode::from(2);
         }
     };
-    let config = Arc::new(Config { defects, page_size: cli.page_size as usize, ..Config::default() });
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let config = Arc::new(Config {
+        defects,
+        page_size: cli.page_size as usize,
+        ..Config::default()
+    });
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -82,7 +92,11 @@ pub fn run_cli(args: Vec<String>) -> ExitCode {
             Transport::StreamableHttp | Transport::Sse => {
                 let listener = tokio::net::TcpListener::bind(&cli.bind).await?;
                 let addr = listener.local_addr()?;
-                let path = if cli.transport == Transport::Sse { "sse" } else { "mcp" };
+                let path = if cli.transport == Transport::Sse {
+                    "sse"
+                } else {
+                    "mcp"
+                };
                 eprintln!("listening on http://{addr}/{path}");
                 crate::http::serve_http(config, listener).await
             }

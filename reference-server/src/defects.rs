@@ -117,6 +117,24 @@ defects! {
     TemplatesListBadSchema => "templates-list-bad-schema": "the first template in resources/templates/list lacks uriTemplate",
     SubscribeError => "subscribe-error": "resources/subscribe to a listed resource fails with -32603",
     ToolNameInvalid => "tool-name-invalid": "the first tool's name contains a space and an exclamation mark",
+    ListenNoAck => "listen-no-ack": "subscriptions/listen streams start without notifications/subscriptions/acknowledged",
+    ListenMissingSubscriptionId => "listen-missing-subscription-id": "notifications on a subscriptions/listen stream lack io.modelcontextprotocol/subscriptionId",
+    RequestStateUnverified => "request-state-unverified": "a forged or foreign requestState is accepted instead of rejected",
+    MissingCapabilityAsToolError => "missing-capability-as-tool-error": "a 2026-07-28 request needing an undeclared client capability gets an isError result instead of -32021",
+    // --- more rules ---
+    ProgressAfterResponse => "progress-after-response": "sends a progress notification after the final response to the request",
+    LogInvalidLevel => "log-invalid-level": "debug log messages carry the level \"trace\", which is not an RFC 5424 level",
+    TemplateReadFails => "template-read-fails": "reading a URI that matches a resource template fails as not found",
+    CompletionIgnoresPrefix => "completion-ignores-prefix": "completion/complete returns values that do not start with the typed value",
+    BatchUnwrapped => "batch-unwrapped": "answers a JSON-RPC batch with separate messages instead of one array",
+    ImageMissingMimeType => "image-missing-mime-type": "test_image_content returns image content without mimeType",
+    PaginationOverlap => "pagination-overlap": "consecutive pages overlap: each nextCursor repeats the last item of the page",
+    PingBeforeInitializeRejected => "ping-before-initialize-rejected": "ping before initialize is rejected, though ping is allowed at any time",
+    TaskSupportIgnored => "task-support-ignored": "a task-augmented tools/call of a tool without taskSupport creates a task instead of failing with -32601",
+    TaskResultNotBlocking => "task-result-not-blocking": "tasks/result for an unfinished task fails at once instead of blocking until the task ends",
+    TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
+    TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
+    SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
 }
 
 impl Defect {
@@ -140,7 +158,10 @@ impl fmt::Display for Defect {
     }
 }
 
-const _: () = assert!(TABLE.len() <= 128, "the Defects bit set holds at most 128 defects");
+const _: () = assert!(
+    TABLE.len() <= 128,
+    "the Defects bit set holds at most 128 defects"
+);
 
 /// The set of defects switched on for one server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -188,7 +209,11 @@ mod tests {
         for (i, d) in Defect::all().iter().enumerate() {
             assert_eq!(*d as usize, i);
             assert!(seen.insert(d.name()), "duplicate {}", d.name());
-            assert!(d.name().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert!(
+                d.name()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
             assert!(!d.description().is_empty() && !d.description().contains('\n'));
             assert_eq!(Defect::from_name(d.name()), Some(*d));
         }

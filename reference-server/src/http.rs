@@ -34,13 +34,20 @@ const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// Serves both HTTP transports on `listener` until the process ends.
-pub async fn serve_http(config: Arc<Config>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+pub async fn serve_http(
+    config: Arc<Config>,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
     axum::serve(listener, router(config)).await
 }
 
 /// The axum router (public for in-process tests).
 pub fn router(config: Arc<Config>) -> Router {
-    let state = Arc::new(Http { config, sessions: Mutex::new(HashMap::new()), sse: Mutex::new(HashMap::new()) });
+    let state = Arc::new(Http {
+        config,
+        sessions: Mutex::new(HashMap::new()),
+        sse: Mutex::new(HashMap::new()),
+    });
     Router::new()
         .route("/mcp", get(mcp_get).post(mcp_post).delete(mcp_delete))
         .route("/sse", get(sse_get))
@@ -92,7 +99,11 @@ impl Session {
 
     fn register(&self, keys: &[String], json_only: bool) -> mpsc::UnboundedReceiver<Value> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let route = Arc::new(Mutex::new(Route { tx: Some(tx), remaining: keys.len(), json_only }));
+        let route = Arc::new(Mutex::new(Route {
+            tx: Some(tx),
+            remaining: keys.len(),
+            json_only,
+        }));
         let mut routes = lock(&self.routes);
         for k in keys {
             routes.by_key.insert(k.clone(), route.clone());
@@ -111,7 +122,9 @@ impl Session {
 fn is_final(msg: &Value) -> bool {
     match msg {
         Value::Array(_) => true,
-        Value::Object(o) => !o.contains_key("method") && (o.contains_key("result") || o.contains_key("error")),
+        Value::Object(o) => {
+            !o.contains_key("method") && (o.contains_key("result") || o.contains_key("error"))
+        }
         _ => false,
     }
 }
@@ -129,7 +142,11 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
             }
             if fin {
                 // A batch answers every request of its POST at once.
-                r.remaining = if batch { 0 } else { r.remaining.saturating_sub(1) };
+                r.remaining = if batch {
+                    0
+                } else {
+                    r.remaining.saturating_sub(1)
+                };
                 if let Some(k) = &out.related {
                     rs.by_key.remove(k);
                 }
@@ -147,24 +164,35 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
         // Streamable HTTP never puts responses on the GET stream; its POST went away.
         return;
     }
-    if let Some(tx) = &rs.standalone {
-        if tx.send(out.message).is_err() {
-            rs.standalone = None;
-        }
+    if let Some(tx) = &rs.standalone
+        && tx.send(out.message).is_err()
+    {
+        rs.standalone = None;
     }
 }
 
 // ---------- helpers ----------
 
 fn json_response(status: StatusCode, body: &Value, d: &Config) -> Response {
-    let ct = if d.defects.has(Defect::WrongContentTypeHeader) { "text/plain" } else { "application/json" };
+    let ct = if d.defects.has(Defect::WrongContentTypeHeader) {
+        "text/plain"
+    } else {
+        "application/json"
+    };
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     r
 }
 
-fn error_response(status: StatusCode, conn: Option<&Connection>, config: &Config, id: Value, e: RpcError) -> Response {
+fn error_response(
+    status: StatusCode,
+    conn: Option<&Connection>,
+    config: &Config,
+    id: Value,
+    e: RpcError,
+) -> Response {
     let body = match conn {
         Some(c) => c.error_response(&id, e),
         None => jsonrpc::failure(id, &e),
@@ -178,15 +206,25 @@ fn plain(status: StatusCode, text: &str) -> Response {
 
 /// Origins allowed to talk to the server: loopback ones (the server binds loopback).
 fn origin_allowed(headers: &HeaderMap, config: &Config) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
     if config.defects.has(Defect::NoOriginCheck) {
         return true;
     }
-    let Ok(origin) = origin.to_str() else { return false };
-    let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
     let Some(hostport) = rest else { return false };
     let host = if hostport.starts_with('[') {
-        hostport.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+        hostport
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
     } else {
         hostport.split(':').next().unwrap_or("").to_string()
     };
@@ -194,7 +232,13 @@ fn origin_allowed(headers: &HeaderMap, config: &Config) -> bool {
 }
 
 fn forbidden(config: &Config) -> Response {
-    error_response(StatusCode::FORBIDDEN, None, config, Value::Null, RpcError::invalid_request("Forbidden: Origin not allowed"))
+    error_response(
+        StatusCode::FORBIDDEN,
+        None,
+        config,
+        Value::Null,
+        RpcError::invalid_request("Forbidden: Origin not allowed"),
+    )
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -208,18 +252,37 @@ fn accepts(headers: &HeaderMap, mime: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|t| t.split(';').next().unwrap_or("").trim())
-        .any(|t| t == mime || t == "*/*" || (t.ends_with("/*") && mime.starts_with(&t[..t.len() - 1])))
+        .any(|t| {
+            t == mime || t == "*/*" || (t.ends_with("/*") && mime.starts_with(&t[..t.len() - 1]))
+        })
 }
 
 fn is_json_content(headers: &HeaderMap) -> bool {
     header_str(headers, header::CONTENT_TYPE.as_str())
-        .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
         .unwrap_or(false)
 }
 
 fn new_session_id(config: &Config) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    if config.defects.has(Defect::SessionIdPredictable) {
+        return format!(
+            "session-{}",
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+        );
+    }
     let token = crate::random_token(16);
-    if config.defects.has(Defect::SessionIdNotAscii) { format!("session {token}") } else { token }
+    if config.defects.has(Defect::SessionIdNotAscii) {
+        format!("session {token}")
+    } else {
+        token
+    }
 }
 
 fn sse_event(msg: &Value) -> Result<Event, Infallible> {
@@ -234,7 +297,10 @@ struct Watched<S> {
 
 impl<S: Stream + Unpin> Stream for Watched<S> {
     type Item = S::Item;
-    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<S::Item>> {
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
         std::pin::Pin::new(&mut self.inner).poll_next(cx)
     }
 }
@@ -247,11 +313,18 @@ impl<S> Drop for Watched<S> {
     }
 }
 
-fn sse_from(rx: mpsc::UnboundedReceiver<Value>, first: Vec<Event>, on_drop: Box<dyn FnOnce() + Send>) -> Response {
+fn sse_from(
+    rx: mpsc::UnboundedReceiver<Value>,
+    first: Vec<Event>,
+    on_drop: Box<dyn FnOnce() + Send>,
+) -> Response {
     use futures_util::StreamExt;
     let head = futures_util::stream::iter(first.into_iter().map(Ok::<Event, Infallible>));
     let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(|m| sse_event(&m));
-    let stream = Watched { inner: Box::pin(head.chain(body)), on_drop: Some(on_drop) };
+    let stream = Watched {
+        inner: Box::pin(head.chain(body)),
+        on_drop: Some(on_drop),
+    };
     Sse::new(stream).into_response()
 }
 
@@ -269,7 +342,12 @@ fn inspect(body: &Value) -> BodyInfo {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
     };
-    let mut info = BodyInfo { request_keys: vec![], is_batch: body.is_array(), single_request: None, invalid: None };
+    let mut info = BodyInfo {
+        request_keys: vec![],
+        is_batch: body.is_array(),
+        single_request: None,
+        invalid: None,
+    };
     for item in items {
         match jsonrpc::classify(item) {
             Incoming::Request { id, method, params } => {
@@ -278,7 +356,9 @@ fn inspect(body: &Value) -> BodyInfo {
                     info.single_request = Some((id, method, params.unwrap_or(Value::Null)));
                 }
             }
-            Incoming::Invalid { id, reason } if info.invalid.is_none() => info.invalid = Some((id, reason)),
+            Incoming::Invalid { id, reason } if info.invalid.is_none() => {
+                info.invalid = Some((id, reason))
+            }
             _ => {}
         }
     }
@@ -287,7 +367,12 @@ fn inspect(body: &Value) -> BodyInfo {
 
 /// Waits for the responses routed to `rx` and answers with JSON (one object, or the
 /// batch array).
-async fn collect_json(mut rx: mpsc::UnboundedReceiver<Value>, config: &Config, status_of: impl Fn(&Value) -> StatusCode, extra: Option<(String, String)>) -> Response {
+async fn collect_json(
+    mut rx: mpsc::UnboundedReceiver<Value>,
+    config: &Config,
+    status_of: impl Fn(&Value) -> StatusCode,
+    extra: Option<(String, String)>,
+) -> Response {
     let mut finals = Vec::new();
     while let Some(m) = rx.recv().await {
         if is_final(&m) {
@@ -295,15 +380,23 @@ async fn collect_json(mut rx: mpsc::UnboundedReceiver<Value>, config: &Config, s
         }
     }
     let body = match finals.len() {
-        0 => return plain(StatusCode::INTERNAL_SERVER_ERROR, "no response was produced"),
+        0 => {
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "no response was produced",
+            );
+        }
         1 => finals.pop().unwrap_or(Value::Null),
         _ => Value::Array(finals),
     };
     let mut r = json_response(status_of(&body), &body, config);
-    if let Some((k, v)) = extra {
-        if let (Ok(name), Ok(val)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
-            r.headers_mut().insert(name, val);
-        }
+    if let Some((k, v)) = extra
+        && let (Ok(name), Ok(val)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        )
+    {
+        r.headers_mut().insert(name, val);
     }
     r
 }
@@ -318,26 +411,76 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     let wants_json = accepts(&headers, "application/json");
     let wants_sse = accepts(&headers, "text/event-stream");
     if !wants_json && !wants_sse {
-        return plain(StatusCode::NOT_ACCEPTABLE, "Not Acceptable: Accept must list application/json and text/event-stream");
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: Accept must list application/json and text/event-stream",
+        );
     }
     if !is_json_content(&headers) {
-        return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type: use Content-Type: application/json");
+        return plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: use Content-Type: application/json",
+        );
     }
-    let value: Value = match std::str::from_utf8(&body).ok().and_then(|t| serde_json::from_str(t).ok()) {
+    let value: Value = match std::str::from_utf8(&body)
+        .ok()
+        .and_then(|t| serde_json::from_str(t).ok())
+    {
         Some(v) => v,
         None => {
-            let e = RpcError::new(jsonrpc::PARSE_ERROR, "Parse error: the body is not valid UTF-8 JSON");
-            let id = if config.defects.has(Defect::ParseErrorWithId) { json!(0) } else { Value::Null };
+            let e = RpcError::new(
+                jsonrpc::PARSE_ERROR,
+                "Parse error: the body is not valid UTF-8 JSON",
+            );
+            let id = if config.defects.has(Defect::ParseErrorWithId) {
+                json!(0)
+            } else {
+                Value::Null
+            };
             return error_response(StatusCode::BAD_REQUEST, None, &config, id, e);
         }
     };
     let info = inspect(&value);
 
-    // 2026-07-28: a single request with per-request metadata is served statelessly.
-    if let Some((id, method, params)) = &info.single_request {
-        if params.as_object().is_some_and(modern::is_modern_request) {
-            return modern_post(&http, &headers, value.clone(), id.clone(), method, params, wants_json, wants_sse).await;
+    // 2026-07-28 traffic without a request: no batches, notifications are accepted and
+    // ignored (this revision defines none over HTTP).
+    let modern_header = header_str(&headers, VERSION_HEADER)
+        .and_then(Version::parse)
+        .is_some_and(|v| !v.is_legacy());
+    if modern_header && info.single_request.is_none() {
+        if info.is_batch {
+            let e = RpcError::invalid_request("JSON-RPC batches are not supported in 2026-07-28");
+            return error_response(StatusCode::BAD_REQUEST, None, &config, Value::Null, e);
         }
+        if let Some((id, reason)) = info.invalid.clone() {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                None,
+                &config,
+                id,
+                RpcError::invalid_request(format!("Invalid Request: {reason}")),
+            );
+        }
+        if config.defects.has(Defect::NotificationNot202) {
+            return json_response(StatusCode::OK, &json!({}), &config);
+        }
+        return StatusCode::ACCEPTED.into_response();
+    }
+    // 2026-07-28: a single request with per-request metadata is served statelessly.
+    if let Some((id, method, params)) = &info.single_request
+        && params.as_object().is_some_and(modern::is_modern_request)
+    {
+        return modern_post(
+            &http,
+            &headers,
+            value.clone(),
+            id.clone(),
+            method,
+            params,
+            wants_json,
+            wants_sse,
+        )
+        .await;
     }
 
     let is_initialize = matches!(&info.single_request, Some((_, m, _)) if m == "initialize");
@@ -348,29 +491,62 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
         match session_id {
             Some(sid) => match lock(&http.sessions).get(&sid).cloned() {
                 Some(s) => (s, None),
-                None if config.defects.has(Defect::UnknownSessionAccepted) => (adhoc_session(&http), None),
-                None => return error_response(StatusCode::NOT_FOUND, None, &config, Value::Null, RpcError::invalid_request("Session not found")),
+                None if config.defects.has(Defect::UnknownSessionAccepted) => {
+                    (adhoc_session(&http), None)
+                }
+                None => {
+                    return error_response(
+                        StatusCode::NOT_FOUND,
+                        None,
+                        &config,
+                        Value::Null,
+                        RpcError::invalid_request("Session not found"),
+                    );
+                }
             },
-            None if config.defects.has(Defect::MissingSessionAccepted) => (adhoc_session(&http), None),
+            None if config.defects.has(Defect::MissingSessionAccepted) => {
+                (adhoc_session(&http), None)
+            }
             None => {
-                return error_response(StatusCode::BAD_REQUEST, None, &config, Value::Null, RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"));
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    &config,
+                    Value::Null,
+                    RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"),
+                );
             }
         }
     };
     // MCP-Protocol-Version (2025-06-18+): an invalid or unsupported value is a 400.
-    if !is_initialize && !config.defects.has(Defect::ProtocolVersionHeaderIgnored) {
-        if let Some(v) = headers.get(VERSION_HEADER) {
-            let ok = v.to_str().ok().and_then(Version::parse).is_some_and(|v| v.is_legacy());
-            if !ok {
-                return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, Value::Null, RpcError::invalid_request(format!("Bad Request: unsupported MCP-Protocol-Version {:?}", v)));
-            }
+    if !is_initialize
+        && !config.defects.has(Defect::ProtocolVersionHeaderIgnored)
+        && let Some(v) = headers.get(VERSION_HEADER)
+    {
+        let ok = v
+            .to_str()
+            .ok()
+            .and_then(Version::parse)
+            .is_some_and(|v| v.is_legacy());
+        if !ok {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                Some(&session.conn),
+                &config,
+                Value::Null,
+                RpcError::invalid_request(format!(
+                    "Bad Request: unsupported MCP-Protocol-Version {:?}",
+                    v
+                )),
+            );
         }
     }
-    if let Some((id, reason)) = info.invalid.clone() {
-        if !info.is_batch && !config.defects.has(Defect::InvalidRequestSilent) {
-            let e = RpcError::invalid_request(format!("Invalid Request: {reason}"));
-            return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
-        }
+    if let Some((id, reason)) = info.invalid.clone()
+        && !info.is_batch
+        && !config.defects.has(Defect::InvalidRequestSilent)
+    {
+        let e = RpcError::invalid_request(format!("Invalid Request: {reason}"));
+        return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     if info.request_keys.is_empty() {
         // Only notifications and/or responses.
@@ -384,13 +560,18 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     let json_only = !wants_sse;
     let rx = session.register(&keys, json_only);
     session.conn.handle_value(value);
-    if let (Some(sid), true) = (&new_id, is_initialize) {
-        if session.conn.negotiated_version().is_some() {
-            lock(&http.sessions).insert(sid.clone(), session.clone());
-        }
+    if let (Some(sid), true) = (&new_id, is_initialize)
+        && session.conn.negotiated_version().is_some()
+    {
+        lock(&http.sessions).insert(sid.clone(), session.clone());
     }
-    let extra = new_id.filter(|_| session.conn.negotiated_version().is_some()).map(|sid| (SESSION_HEADER.to_string(), sid));
-    respond_to_post(session, keys, rx, wants_json, wants_sse, &config, extra, false).await
+    let extra = new_id
+        .filter(|_| session.conn.negotiated_version().is_some())
+        .map(|sid| (SESSION_HEADER.to_string(), sid));
+    respond_to_post(
+        session, keys, rx, wants_json, wants_sse, &config, extra, false,
+    )
+    .await
 }
 
 /// Answers a POST that carried requests: JSON when the answer is ready (or SSE is not
@@ -406,7 +587,13 @@ async fn respond_to_post(
     extra: Option<(String, String)>,
     modern_status: bool,
 ) -> Response {
-    let status_of = move |body: &Value| if modern_status { modern_status_of(body) } else { StatusCode::OK };
+    let status_of = move |body: &Value| {
+        if modern_status {
+            modern_status_of(body)
+        } else {
+            StatusCode::OK
+        }
+    };
     // Synchronous requests are already answered: reply with plain JSON.
     let mut early = Vec::new();
     while let Ok(m) = rx.try_recv() {
@@ -436,7 +623,10 @@ async fn respond_to_post(
         });
         return collect_json(rx2, config, status_of, extra).await;
     }
-    let first: Vec<Event> = early.iter().map(|m| sse_event(m).unwrap_or_default()).collect();
+    let first: Vec<Event> = early
+        .iter()
+        .map(|m| sse_event(m).unwrap_or_default())
+        .collect();
     let s = session.clone();
     let on_drop: Box<dyn FnOnce() + Send> = if modern_status {
         // 2026-07-28: closing the response stream cancels the request.
@@ -445,10 +635,13 @@ async fn respond_to_post(
         Box::new(move || s.unregister(&keys))
     };
     let mut r = sse_from(rx, first, on_drop);
-    if let Some((k, v)) = extra {
-        if let (Ok(name), Ok(val)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
-            r.headers_mut().insert(name, val);
-        }
+    if let Some((k, v)) = extra
+        && let (Ok(name), Ok(val)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        )
+    {
+        r.headers_mut().insert(name, val);
     }
     r
 }
@@ -470,23 +663,47 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     if !origin_allowed(&headers, config) {
         return forbidden(config);
     }
-    if header_str(&headers, VERSION_HEADER).and_then(Version::parse).is_some_and(|v| !v.is_legacy()) {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed: 2026-07-28 has no GET stream; use subscriptions/listen");
+    if header_str(&headers, VERSION_HEADER)
+        .and_then(Version::parse)
+        .is_some_and(|v| !v.is_legacy())
+    {
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed: 2026-07-28 has no GET stream; use subscriptions/listen",
+        );
     }
     if !accepts(&headers, "text/event-stream") {
-        return plain(StatusCode::NOT_ACCEPTABLE, "Not Acceptable: GET needs Accept: text/event-stream");
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: GET needs Accept: text/event-stream",
+        );
     }
     let Some(sid) = header_str(&headers, SESSION_HEADER) else {
-        return error_response(StatusCode::BAD_REQUEST, None, config, Value::Null, RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"));
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            None,
+            config,
+            Value::Null,
+            RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"),
+        );
     };
     let Some(session) = lock(&http.sessions).get(sid).cloned() else {
-        return error_response(StatusCode::NOT_FOUND, None, config, Value::Null, RpcError::invalid_request("Session not found"));
+        return error_response(
+            StatusCode::NOT_FOUND,
+            None,
+            config,
+            Value::Null,
+            RpcError::invalid_request("Session not found"),
+        );
     };
     let (tx, rx) = mpsc::unbounded_channel();
     {
         let mut routes = lock(&session.routes);
         if routes.standalone.as_ref().is_some_and(|t| !t.is_closed()) {
-            return plain(StatusCode::CONFLICT, "Conflict: this session already has a GET stream");
+            return plain(
+                StatusCode::CONFLICT,
+                "Conflict: this session already has a GET stream",
+            );
         }
         routes.standalone = Some(tx);
     }
@@ -498,11 +715,30 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
     if !origin_allowed(&headers, config) {
         return forbidden(config);
     }
+    if header_str(&headers, VERSION_HEADER)
+        .and_then(Version::parse)
+        .is_some_and(|v| !v.is_legacy())
+    {
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed: 2026-07-28 has no sessions to delete",
+        );
+    }
     let Some(sid) = header_str(&headers, SESSION_HEADER) else {
-        return error_response(StatusCode::BAD_REQUEST, None, config, Value::Null, RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"));
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            None,
+            config,
+            Value::Null,
+            RpcError::invalid_request("Bad Request: Mcp-Session-Id header is required"),
+        );
     };
     if config.defects.has(Defect::DeleteIgnored) {
-        return if lock(&http.sessions).contains_key(sid) { StatusCode::OK.into_response() } else { StatusCode::NOT_FOUND.into_response() };
+        return if lock(&http.sessions).contains_key(sid) {
+            StatusCode::OK.into_response()
+        } else {
+            StatusCode::NOT_FOUND.into_response()
+        };
     }
     match lock(&http.sessions).remove(sid) {
         Some(s) => {
@@ -510,7 +746,13 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
             lock(&s.routes).standalone = None;
             StatusCode::OK.into_response()
         }
-        None => error_response(StatusCode::NOT_FOUND, None, config, Value::Null, RpcError::invalid_request("Session not found")),
+        None => error_response(
+            StatusCode::NOT_FOUND,
+            None,
+            config,
+            Value::Null,
+            RpcError::invalid_request("Session not found"),
+        ),
     }
 }
 
@@ -521,32 +763,49 @@ fn modern_status_of(body: &Value) -> StatusCode {
         None => StatusCode::OK,
         Some(jsonrpc::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
         Some(jsonrpc::INVALID_PARAMS | jsonrpc::INVALID_REQUEST | jsonrpc::HEADER_MISMATCH)
-        | Some(jsonrpc::MISSING_REQUIRED_CLIENT_CAPABILITY | jsonrpc::UNSUPPORTED_PROTOCOL_VERSION) => StatusCode::BAD_REQUEST,
+        | Some(
+            jsonrpc::MISSING_REQUIRED_CLIENT_CAPABILITY | jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+        ) => StatusCode::BAD_REQUEST,
         Some(_) => StatusCode::OK,
     }
 }
 
 /// Decodes a header value that may use the `=?base64?...?=` sentinel.
 fn decode_header_value(v: &str) -> Option<String> {
-    match v.strip_prefix("=?base64?").and_then(|r| r.strip_suffix("?=")) {
-        Some(b64) => base64::engine::general_purpose::STANDARD.decode(b64).ok().and_then(|b| String::from_utf8(b).ok()),
+    match v
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
         None => Some(v.to_string()),
     }
 }
 
 /// Checks the mirrored headers of a 2026-07-28 POST against its body.
 fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Result<(), String> {
-    let body_version = params.pointer("/_meta/io.modelcontextprotocol~1protocolVersion").and_then(Value::as_str).unwrap_or("");
+    let body_version = params
+        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     match header_str(headers, VERSION_HEADER) {
         None => return Err("the MCP-Protocol-Version header is missing".into()),
         Some(v) if v != body_version => {
-            return Err(format!("MCP-Protocol-Version header value '{v}' does not match body value '{body_version}'"));
+            return Err(format!(
+                "MCP-Protocol-Version header value '{v}' does not match body value '{body_version}'"
+            ));
         }
         _ => {}
     }
     match header_str(headers, "mcp-method") {
         None => return Err("the Mcp-Method header is missing".into()),
-        Some(m) if m != method => return Err(format!("Mcp-Method header value '{m}' does not match body value '{method}'")),
+        Some(m) if m != method => {
+            return Err(format!(
+                "Mcp-Method header value '{m}' does not match body value '{method}'"
+            ));
+        }
         _ => {}
     }
     let name_source = match method {
@@ -561,7 +820,11 @@ fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Re
                 let decoded = raw.to_str().ok().and_then(decode_header_value);
                 match decoded {
                     Some(n) if n == body_name => {}
-                    Some(n) => return Err(format!("Mcp-Name header value '{n}' does not match body value '{body_name}'")),
+                    Some(n) => {
+                        return Err(format!(
+                            "Mcp-Name header value '{n}' does not match body value '{body_name}'"
+                        ));
+                    }
                     None => return Err("the Mcp-Name header value is malformed".into()),
                 }
             }
@@ -571,26 +834,47 @@ fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Re
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn modern_post(http: &Http, headers: &HeaderMap, value: Value, id: Value, method: &str, params: &Value, wants_json: bool, wants_sse: bool) -> Response {
+async fn modern_post(
+    http: &Http,
+    headers: &HeaderMap,
+    value: Value,
+    id: Value,
+    method: &str,
+    params: &Value,
+    wants_json: bool,
+    wants_sse: bool,
+) -> Response {
     let config = http.config.clone();
     let session = Session::new(config.clone());
     // Version first: an unsupported version is reported as such, even if headers agree.
-    let requested = params.pointer("/_meta/io.modelcontextprotocol~1protocolVersion").cloned().unwrap_or(Value::Null);
-    let supported = requested.as_str().and_then(Version::parse).is_some_and(|v| !v.is_legacy());
+    let requested = params
+        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let supported = requested
+        .as_str()
+        .and_then(Version::parse)
+        .is_some_and(|v| !v.is_legacy());
     if !supported {
-        let e = modern::unsupported_version(config.defects.has(Defect::UnsupportedVersionWrongCode), &requested);
+        let e = modern::unsupported_version(
+            config.defects.has(Defect::UnsupportedVersionWrongCode),
+            &requested,
+        );
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
-    if !config.defects.has(Defect::HeaderMismatchAccepted) {
-        if let Err(why) = check_modern_headers(headers, method, params) {
-            let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
-            return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
-        }
+    if !config.defects.has(Defect::HeaderMismatchAccepted)
+        && let Err(why) = check_modern_headers(headers, method, params)
+    {
+        let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
+        return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     let keys = vec![jsonrpc::id_key(&id)];
     let rx = session.register(&keys, !wants_sse);
     session.conn.handle_value(value);
-    respond_to_post(session, keys, rx, wants_json, wants_sse, &config, None, true).await
+    respond_to_post(
+        session, keys, rx, wants_json, wants_sse, &config, None, true,
+    )
+    .await
 }
 
 // ---------- legacy HTTP+SSE (2024-11-05) ----------
@@ -607,7 +891,10 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
         return forbidden(&config);
     }
     if !accepts(&headers, "text/event-stream") {
-        return plain(StatusCode::NOT_ACCEPTABLE, "Not Acceptable: GET /sse needs Accept: text/event-stream");
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: GET /sse needs Accept: text/event-stream",
+        );
     }
     let sid = new_session_id(&config);
     let session = Session::new(config.clone());
@@ -620,7 +907,11 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     lock(&http.sse).insert(sid.clone(), session.clone());
     let mut first = vec![];
     if !config.defects.has(Defect::SseNoEndpointEvent) {
-        first.push(Event::default().event("endpoint").data(format!("/messages?sessionId={sid}")));
+        first.push(
+            Event::default()
+                .event("endpoint")
+                .data(format!("/messages?sessionId={sid}")),
+        );
     }
     let http2 = Arc::clone(&http);
     let on_drop: Box<dyn FnOnce() + Send> = Box::new(move || {
@@ -631,13 +922,21 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     sse_from(rx, first, on_drop)
 }
 
-async fn sse_post(State(http): State<Arc<Http>>, Query(q): Query<SessionQuery>, headers: HeaderMap, body: Bytes) -> Response {
+async fn sse_post(
+    State(http): State<Arc<Http>>,
+    Query(q): Query<SessionQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let config = http.config.clone();
     if !origin_allowed(&headers, &config) {
         return forbidden(&config);
     }
     let Some(sid) = q.session_id else {
-        return plain(StatusCode::BAD_REQUEST, "Bad Request: sessionId query parameter is required");
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: sessionId query parameter is required",
+        );
     };
     let Some(session) = lock(&http.sse).get(&sid).cloned() else {
         return plain(StatusCode::NOT_FOUND, "Session not found");

@@ -32,7 +32,11 @@ pub struct RpcError {
 
 impl RpcError {
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        RpcError { code, message: message.into(), data: None }
+        RpcError {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
@@ -55,10 +59,20 @@ impl RpcError {
 /// What an incoming JSON value is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
-    Request { id: Value, method: String, params: Option<Value> },
-    Notification { method: String, params: Option<Value> },
+    Request {
+        id: Value,
+        method: String,
+        params: Option<Value>,
+    },
+    Notification {
+        method: String,
+        params: Option<Value>,
+    },
     /// A response to a request the server sent: `Ok(result)` or `Err(error object)`.
-    Response { id: Value, outcome: Result<Value, Value> },
+    Response {
+        id: Value,
+        outcome: Result<Value, Value>,
+    },
     /// Valid JSON but not a valid message; `id` is the request id if it could be read, else null.
     Invalid { id: Value, reason: String },
 }
@@ -75,10 +89,20 @@ pub fn valid_id(id: &Value) -> bool {
 /// Classifies one (non-batch) JSON value.
 pub fn classify(v: &Value) -> Incoming {
     let Some(obj) = v.as_object() else {
-        return Incoming::Invalid { id: Value::Null, reason: "message is not a JSON object".into() };
+        return Incoming::Invalid {
+            id: Value::Null,
+            reason: "message is not a JSON object".into(),
+        };
     };
-    let readable_id = obj.get("id").filter(|id| valid_id(id)).cloned().unwrap_or(Value::Null);
-    let invalid = |reason: &str| Incoming::Invalid { id: readable_id.clone(), reason: reason.to_string() };
+    let readable_id = obj
+        .get("id")
+        .filter(|id| valid_id(id))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let invalid = |reason: &str| Incoming::Invalid {
+        id: readable_id.clone(),
+        reason: reason.to_string(),
+    };
     match obj.get("jsonrpc") {
         Some(Value::String(s)) if s == "2.0" => {}
         Some(_) => return invalid("\"jsonrpc\" must be exactly \"2.0\""),
@@ -92,17 +116,23 @@ pub fn classify(v: &Value) -> Incoming {
             return invalid("a request must not carry \"result\" or \"error\"");
         }
         let params = obj.get("params").cloned();
-        if let Some(p) = &params {
-            if !p.is_object() && !p.is_array() {
-                return invalid("\"params\" must be an object");
-            }
+        if let Some(p) = &params
+            && !p.is_object()
+            && !p.is_array()
+        {
+            return invalid("\"params\" must be an object");
         }
         match obj.get("id") {
-            None => Incoming::Notification { method: method.to_string(), params },
+            None => Incoming::Notification {
+                method: method.to_string(),
+                params,
+            },
             Some(Value::Null) => invalid("request id must not be null"),
-            Some(id) if valid_id(id) => {
-                Incoming::Request { id: id.clone(), method: method.to_string(), params }
-            }
+            Some(id) if valid_id(id) => Incoming::Request {
+                id: id.clone(),
+                method: method.to_string(),
+                params,
+            },
             Some(_) => invalid("request id must be a string or an integer"),
         }
     } else if obj.contains_key("result") || obj.contains_key("error") {
@@ -111,8 +141,14 @@ pub fn classify(v: &Value) -> Incoming {
             _ => return invalid("a response must carry a string or integer id"),
         };
         match (obj.get("result"), obj.get("error")) {
-            (Some(r), None) => Incoming::Response { id, outcome: Ok(r.clone()) },
-            (None, Some(e)) if e.is_object() => Incoming::Response { id, outcome: Err(e.clone()) },
+            (Some(r), None) => Incoming::Response {
+                id,
+                outcome: Ok(r.clone()),
+            },
+            (None, Some(e)) if e.is_object() => Incoming::Response {
+                id,
+                outcome: Err(e.clone()),
+            },
             _ => invalid("a response must carry exactly one of \"result\" or an \"error\" object"),
         }
     } else {
@@ -164,20 +200,72 @@ mod tests {
     #[test]
     fn classification_table() {
         let cases: Vec<(Value, &str, Value)> = vec![
-            (json!({"jsonrpc":"2.0","id":1,"method":"ping"}), "request", json!(1)),
-            (json!({"jsonrpc":"2.0","id":"a","method":"ping","params":{}}), "request", json!("a")),
-            (json!({"jsonrpc":"2.0","method":"notifications/initialized"}), "notification", Value::Null),
-            (json!({"jsonrpc":"2.0","id":3,"result":{}}), "response", json!(3)),
-            (json!({"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"x"}}), "response", json!(3)),
-            (json!({"jsonrpc":"1.0","id":4,"method":"ping"}), "invalid", json!(4)),
+            (
+                json!({"jsonrpc":"2.0","id":1,"method":"ping"}),
+                "request",
+                json!(1),
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":"a","method":"ping","params":{}}),
+                "request",
+                json!("a"),
+            ),
+            (
+                json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+                "notification",
+                Value::Null,
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":3,"result":{}}),
+                "response",
+                json!(3),
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"x"}}),
+                "response",
+                json!(3),
+            ),
+            (
+                json!({"jsonrpc":"1.0","id":4,"method":"ping"}),
+                "invalid",
+                json!(4),
+            ),
             (json!({"id":5,"method":"ping"}), "invalid", json!(5)),
-            (json!({"jsonrpc":"2.0","id":6,"method":7}), "invalid", json!(6)),
-            (json!({"jsonrpc":"2.0","id":null,"method":"ping"}), "invalid", Value::Null),
-            (json!({"jsonrpc":"2.0","id":{"a":1},"method":"ping"}), "invalid", Value::Null),
-            (json!({"jsonrpc":"2.0","id":[1],"method":"ping"}), "invalid", Value::Null),
-            (json!({"jsonrpc":"2.0","id":true,"method":"ping"}), "invalid", Value::Null),
-            (json!({"jsonrpc":"2.0","id":1.5,"method":"ping"}), "invalid", Value::Null),
-            (json!({"jsonrpc":"2.0","id":8,"method":"ping","params":"x"}), "invalid", json!(8)),
+            (
+                json!({"jsonrpc":"2.0","id":6,"method":7}),
+                "invalid",
+                json!(6),
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":null,"method":"ping"}),
+                "invalid",
+                Value::Null,
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":{"a":1},"method":"ping"}),
+                "invalid",
+                Value::Null,
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":[1],"method":"ping"}),
+                "invalid",
+                Value::Null,
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":true,"method":"ping"}),
+                "invalid",
+                Value::Null,
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":1.5,"method":"ping"}),
+                "invalid",
+                Value::Null,
+            ),
+            (
+                json!({"jsonrpc":"2.0","id":8,"method":"ping","params":"x"}),
+                "invalid",
+                json!(8),
+            ),
             (json!("hello"), "invalid", Value::Null),
             (json!(42), "invalid", Value::Null),
             (json!({"jsonrpc":"2.0","id":9}), "invalid", json!(9)),

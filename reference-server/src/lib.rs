@@ -32,6 +32,7 @@ mod prompts;
 mod resources;
 pub mod server;
 pub mod stdio;
+mod tasks;
 mod tools;
 mod validate;
 pub mod version;
@@ -51,7 +52,10 @@ pub(crate) fn random_token(n: usize) -> String {
     let mut b = vec![0u8; n];
     if getrandom::fill(&mut b).is_err() {
         // Never panic: fall back to a time-derived value (still unique per call).
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         for (i, x) in b.iter_mut().enumerate() {
             *x = (t >> ((i % 16) * 8)) as u8 ^ (i as u8);
         }

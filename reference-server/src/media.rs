@@ -28,7 +28,11 @@ pub fn wav_bytes() -> Vec<u8> {
     v.extend_from_slice(&SAMPLES.to_le_bytes());
     let half_period = RATE / 440 / 2;
     for i in 0..SAMPLES {
-        v.push(if (i / half_period) % 2 == 0 { 0xA0 } else { 0x60 });
+        v.push(if (i / half_period).is_multiple_of(2) {
+            0xA0
+        } else {
+            0x60
+        });
     }
     v
 }
@@ -58,6 +62,9 @@ mod tests {
         let b = wav_bytes();
         assert_eq!(&b[..4], b"RIFF");
         assert_eq!(&b[8..12], b"WAVE");
-        assert_eq!(u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize, b.len() - 8);
+        assert_eq!(
+            u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize,
+            b.len() - 8
+        );
     }
 }

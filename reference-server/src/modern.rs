@@ -25,23 +25,47 @@ pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 
 /// Whether a request's params carry modern per-request metadata.
 pub fn is_modern_request(params: &Map<String, Value>) -> bool {
-    params.get("_meta").and_then(Value::as_object).is_some_and(|m| m.contains_key(META_PROTOCOL_VERSION))
+    params
+        .get("_meta")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key(META_PROTOCOL_VERSION))
 }
 
 /// The `UnsupportedProtocolVersionError` for `requested`.
 pub fn unsupported_version(conn_defects_wrong_code: bool, requested: &Value) -> RpcError {
-    let code = if conn_defects_wrong_code { jsonrpc::INVALID_PARAMS } else { jsonrpc::UNSUPPORTED_PROTOCOL_VERSION };
+    let code = if conn_defects_wrong_code {
+        jsonrpc::INVALID_PARAMS
+    } else {
+        jsonrpc::UNSUPPORTED_PROTOCOL_VERSION
+    };
     RpcError::new(code, "Unsupported protocol version")
         .with_data(json!({"supported": Version::supported_newest_first(), "requested": requested}))
 }
 
 /// Validates the per-request `_meta` fields and builds the request context.
-pub(crate) fn request_context(conn: &Connection, id: &Value, method: &str, params: &Map<String, Value>) -> Result<Req, RpcError> {
-    let meta = params.get("_meta").and_then(Value::as_object).cloned().unwrap_or_default();
-    let requested = meta.get(META_PROTOCOL_VERSION).cloned().unwrap_or(Value::Null);
+pub(crate) fn request_context(
+    conn: &Connection,
+    id: &Value,
+    method: &str,
+    params: &Map<String, Value>,
+) -> Result<Req, RpcError> {
+    let meta = params
+        .get("_meta")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let requested = meta
+        .get(META_PROTOCOL_VERSION)
+        .cloned()
+        .unwrap_or(Value::Null);
     let version = match requested.as_str().and_then(Version::parse) {
         Some(v) if !v.is_legacy() => v,
-        _ => return Err(unsupported_version(conn.has(Defect::UnsupportedVersionWrongCode), &requested)),
+        _ => {
+            return Err(unsupported_version(
+                conn.has(Defect::UnsupportedVersionWrongCode),
+                &requested,
+            ));
+        }
     };
     let caps = match meta.get(META_CLIENT_CAPABILITIES) {
         Some(c @ Value::Object(_)) => c.clone(),
@@ -55,7 +79,11 @@ pub(crate) fn request_context(conn: &Connection, id: &Value, method: &str, param
         None => None,
         Some(l) => match l.as_str().and_then(LogLevel::parse) {
             Some(l) => Some(l),
-            None => return Err(RpcError::invalid_params(format!("_meta[\"{META_LOG_LEVEL}\"]: unknown level {l}"))),
+            None => {
+                return Err(RpcError::invalid_params(format!(
+                    "_meta[\"{META_LOG_LEVEL}\"]: unknown level {l}"
+                )));
+            }
         },
     };
     let input_responses = match params.get("inputResponses") {
@@ -87,6 +115,8 @@ pub(crate) fn request_context(conn: &Connection, id: &Value, method: &str, param
         input_responses,
         request_state,
         input_name,
+        accept_any_state: conn.has(Defect::RequestStateUnverified),
+        related_task: None,
     };
     verify_state(&req, &req.input_name)?;
     Ok(req)
@@ -101,7 +131,11 @@ fn cache_hint(req: &Req, result: &Map<String, Value>) -> Option<(u64, &'static s
             let changing = result
                 .get("contents")
                 .and_then(Value::as_array)
-                .is_some_and(|c| c.iter().any(|c| c.get("uri").and_then(Value::as_str) == Some(crate::resources::WATCHED)));
+                .is_some_and(|c| {
+                    c.iter().any(|c| {
+                        c.get("uri").and_then(Value::as_str) == Some(crate::resources::WATCHED)
+                    })
+                });
             Some((if changing { 0 } else { 60_000 }, "public"))
         }
         _ => None,
@@ -111,32 +145,47 @@ fn cache_hint(req: &Req, result: &Map<String, Value>) -> Option<(u64, &'static s
 /// Adds what every modern result carries: `resultType`, serverInfo in `_meta`, and
 /// caching hints on cacheable complete results.
 pub(crate) fn decorate_result(conn: &Connection, req: &Req, result: &mut Value) {
-    let Some(obj) = result.as_object_mut() else { return };
+    let Some(obj) = result.as_object_mut() else {
+        return;
+    };
     if !obj.contains_key("resultType") && !conn.has(Defect::MissingResultType) {
         obj.insert("resultType".into(), json!("complete"));
     }
-    let complete = obj.get("resultType").and_then(Value::as_str).is_none_or(|t| t == "complete");
-    if complete && !conn.has(Defect::MissingCacheFields) {
-        if let Some((ttl, scope)) = cache_hint(req, obj) {
-            obj.insert("ttlMs".into(), json!(ttl));
-            obj.insert("cacheScope".into(), json!(scope));
-        }
+    let complete = obj
+        .get("resultType")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t == "complete");
+    if complete
+        && !conn.has(Defect::MissingCacheFields)
+        && let Some((ttl, scope)) = cache_hint(req, obj)
+    {
+        obj.insert("ttlMs".into(), json!(ttl));
+        obj.insert("cacheScope".into(), json!(scope));
     }
     if conn.has(Defect::NoServerInfoMeta) {
         return;
     }
     let meta = obj.entry("_meta").or_insert_with(|| json!({}));
     if let Some(m) = meta.as_object_mut() {
-        m.insert(META_SERVER_INFO.into(), json!({"name": server::SERVER_NAME, "version": server::SERVER_VERSION}));
+        m.insert(
+            META_SERVER_INFO.into(),
+            json!({"name": server::SERVER_NAME, "version": server::SERVER_VERSION}),
+        );
     }
 }
 
 pub(crate) fn discover(ctx: &Ctx) -> Result<Value, RpcError> {
     let mut m = Map::new();
     if !ctx.has(Defect::DiscoverMissingVersions) {
-        m.insert("supportedVersions".into(), json!(Version::supported_newest_first()));
+        m.insert(
+            "supportedVersions".into(),
+            json!(Version::supported_newest_first()),
+        );
     }
-    m.insert("capabilities".into(), server::server_capabilities(Version::V2026_07_28, ctx.conn.defects()));
+    m.insert(
+        "capabilities".into(),
+        server::server_capabilities(Version::V2026_07_28, ctx.conn.defects()),
+    );
     m.insert("instructions".into(), json!(server::INSTRUCTIONS));
     Ok(Value::Object(m))
 }
@@ -171,14 +220,28 @@ pub(crate) fn mint_state(req: &Req, name: &str) -> String {
 
 /// Verifies a client-echoed `requestState` (absent is fine).
 pub(crate) fn verify_state(req: &Req, name: &str) -> Result<(), RpcError> {
-    let Some(state) = &req.request_state else { return Ok(()) };
+    let Some(state) = &req.request_state else {
+        return Ok(());
+    };
+    if req.accept_any_state {
+        return Ok(());
+    }
     let ok = URL_SAFE_NO_PAD
         .decode(state)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.rsplit_once('|').map(|(a, b)| (a.to_string(), b.to_string())))
-        .is_some_and(|(subject, mac)| subject == state_subject(req, name) && mac == state_mac(&subject));
-    if ok { Ok(()) } else { Err(RpcError::invalid_params("requestState failed verification")) }
+        .and_then(|s| {
+            s.rsplit_once('|')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
+        .is_some_and(|(subject, mac)| {
+            subject == state_subject(req, name) && mac == state_mac(&subject)
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(RpcError::invalid_params("requestState failed verification"))
+    }
 }
 
 /// An `InputRequiredResult` asking for `requests` (an `inputRequests` map).
@@ -228,12 +291,17 @@ impl Hub {
         self.watched.load(std::sync::atomic::Ordering::SeqCst)
     }
     pub(crate) fn bump_watched(&self) -> u64 {
-        self.watched.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+        self.watched
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
     }
     pub(crate) fn register_legacy(&self, conn: &Connection) {
         let mut l = self.legacy.lock().unwrap_or_else(|e| e.into_inner());
         l.retain(|w| w.upgrade().is_some());
-        if !l.iter().any(|w| w.upgrade().is_some_and(|c| c.same_as(conn))) {
+        if !l
+            .iter()
+            .any(|w| w.upgrade().is_some_and(|c| c.same_as(conn)))
+        {
             l.push(conn.downgrade());
         }
     }
@@ -246,26 +314,46 @@ impl Hub {
         let mut n = self.next.lock().unwrap_or_else(|e| e.into_inner());
         *n += 1;
         let id = *n;
-        self.listeners.lock().unwrap_or_else(|e| e.into_inner()).push((id, l));
+        self.listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, l));
         id
     }
     fn remove(&self, id: u64) {
-        self.listeners.lock().unwrap_or_else(|e| e.into_inner()).retain(|(i, _)| *i != id);
+        self.listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(i, _)| *i != id);
     }
     /// Sends a notification to every listener whose filter selects it.
-    fn broadcast(&self, method: &str, params: Map<String, Value>, selects: impl Fn(&Filter) -> bool) {
+    fn broadcast(
+        &self,
+        method: &str,
+        params: Map<String, Value>,
+        selects: impl Fn(&Filter) -> bool,
+    ) {
         let targets: Vec<(Connection, Value, String)> = {
             let mut ls = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
             ls.retain(|(_, l)| l.conn.upgrade().is_some());
             ls.iter()
                 .filter(|(_, l)| selects(&l.filter))
-                .filter_map(|(_, l)| l.conn.upgrade().map(|c| (c, l.sub_id.clone(), l.key.clone())))
+                .filter_map(|(_, l)| {
+                    l.conn
+                        .upgrade()
+                        .map(|c| (c, l.sub_id.clone(), l.key.clone()))
+                })
                 .collect()
         };
         for (conn, sub_id, key) in targets {
             let mut p = params.clone();
-            p.insert("_meta".into(), json!({META_SUBSCRIPTION_ID: sub_id}));
-            conn.send(jsonrpc::notification(method, Some(Value::Object(p))), Some(key));
+            if !conn.has(Defect::ListenMissingSubscriptionId) {
+                p.insert("_meta".into(), json!({META_SUBSCRIPTION_ID: sub_id}));
+            }
+            conn.send(
+                jsonrpc::notification(method, Some(Value::Object(p))),
+                Some(key),
+            );
         }
     }
 }
@@ -285,26 +373,46 @@ impl Drop for ListenGuard {
 pub(crate) fn resource_updated(conn: &Connection, uri: &str) {
     let mut p = Map::new();
     p.insert("uri".into(), json!(uri));
-    conn.config().hub.broadcast("notifications/resources/updated", p, |f| f.uris.iter().any(|u| u == uri));
+    conn.config()
+        .hub
+        .broadcast("notifications/resources/updated", p, |f| {
+            f.uris.iter().any(|u| u == uri)
+        });
 }
 
 /// Tells listen streams that the tool list changed.
 #[allow(dead_code)]
 pub(crate) fn tools_list_changed(conn: &Connection) {
-    conn.config().hub.broadcast("notifications/tools/list_changed", Map::new(), |f| f.tools);
+    conn.config()
+        .hub
+        .broadcast("notifications/tools/list_changed", Map::new(), |f| f.tools);
 }
 
 pub(crate) fn listen(ctx: &Ctx, params: Map<String, Value>) -> Reply {
     let Some(n) = params.get("notifications").and_then(Value::as_object) else {
-        return Reply::Now(Err(RpcError::invalid_params("subscriptions/listen: notifications (object) is required")));
+        return Reply::Now(Err(RpcError::invalid_params(
+            "subscriptions/listen: notifications (object) is required",
+        )));
     };
     let flag = |k: &str| n.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let mut filter = Filter { tools: flag("toolsListChanged"), prompts: flag("promptsListChanged"), resources: flag("resourcesListChanged"), uris: vec![] };
+    let mut filter = Filter {
+        tools: flag("toolsListChanged"),
+        prompts: flag("promptsListChanged"),
+        resources: flag("resourcesListChanged"),
+        uris: vec![],
+    };
     if let Some(uris) = n.get("resourceSubscriptions") {
         let Some(list) = uris.as_array() else {
-            return Reply::Now(Err(RpcError::invalid_params("resourceSubscriptions must be an array of URIs")));
+            return Reply::Now(Err(RpcError::invalid_params(
+                "resourceSubscriptions must be an array of URIs",
+            )));
         };
-        filter.uris = list.iter().filter_map(Value::as_str).filter(|u| crate::resources::exists(ctx, u)).map(str::to_string).collect();
+        filter.uris = list
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|u| crate::resources::exists(ctx, u))
+            .map(str::to_string)
+            .collect();
     }
     let mut ack = Map::new();
     if filter.tools {
@@ -320,15 +428,24 @@ pub(crate) fn listen(ctx: &Ctx, params: Map<String, Value>) -> Reply {
         ack.insert("resourceSubscriptions".into(), json!(filter.uris));
     }
     let sub_id = ctx.req.id.clone();
-    ctx.conn.send(
-        jsonrpc::notification(
-            "notifications/subscriptions/acknowledged",
-            Some(json!({"_meta": {META_SUBSCRIPTION_ID: sub_id.clone()}, "notifications": ack})),
-        ),
-        Some(ctx.req.key.clone()),
-    );
+    if !ctx.has(Defect::ListenNoAck) {
+        ctx.conn.send(
+            jsonrpc::notification(
+                "notifications/subscriptions/acknowledged",
+                Some(
+                    json!({"_meta": {META_SUBSCRIPTION_ID: sub_id.clone()}, "notifications": ack}),
+                ),
+            ),
+            Some(ctx.req.key.clone()),
+        );
+    }
     let hub = ctx.conn.config().hub.clone();
-    let id = hub.add(Listener { conn: ctx.conn.downgrade(), sub_id, key: ctx.req.key.clone(), filter });
+    let id = hub.add(Listener {
+        conn: ctx.conn.downgrade(),
+        sub_id,
+        key: ctx.req.key.clone(),
+        filter,
+    });
     let guard = ListenGuard { hub, id };
     Reply::Later(Box::pin(async move {
         let _guard = guard;

@@ -41,13 +41,23 @@ pub fn decode(list: &str, cursor: &str) -> Option<usize> {
 
 /// Cuts one page out of `items` for the request's `cursor` and builds the result
 /// object `{ <field>: [...], nextCursor? }`.
-pub fn page(ctx: &Ctx, list: &str, field: &str, items: Vec<Value>, params: &Map<String, Value>) -> Result<Value, RpcError> {
+pub fn page(
+    ctx: &Ctx,
+    list: &str,
+    field: &str,
+    items: Vec<Value>,
+    params: &Map<String, Value>,
+) -> Result<Value, RpcError> {
     let offset = match params.get("cursor") {
         None | Some(Value::Null) => 0,
         Some(Value::String(c)) => match decode(list, c) {
             Some(o) if o <= items.len() => o,
             _ if ctx.has(Defect::InvalidCursorAccepted) => 0,
-            _ => return Err(RpcError::invalid_params(format!("invalid cursor for {list}"))),
+            _ => {
+                return Err(RpcError::invalid_params(format!(
+                    "invalid cursor for {list}"
+                )));
+            }
         },
         Some(_) if ctx.has(Defect::InvalidCursorAccepted) => 0,
         Some(_) => return Err(RpcError::invalid_params("cursor must be a string")),
@@ -58,7 +68,12 @@ pub fn page(ctx: &Ctx, list: &str, field: &str, items: Vec<Value>, params: &Map<
     let page: Vec<Value> = items[offset..end].to_vec();
     result.insert(field.into(), Value::Array(page));
     if end < items.len() {
-        result.insert("nextCursor".into(), json!(encode(list, end)));
+        let next = if ctx.has(Defect::PaginationOverlap) && end > offset + 1 {
+            end - 1
+        } else {
+            end
+        };
+        result.insert("nextCursor".into(), json!(encode(list, next)));
     } else if ctx.has(Defect::PaginationLoop) {
         result.insert("nextCursor".into(), json!(encode(list, 0)));
     } else if ctx.has(Defect::NullNextCursor) {
@@ -77,7 +92,10 @@ mod tests {
         assert_eq!(decode("tools", &c), Some(4));
         assert_eq!(decode("prompts", &c), None);
         assert_eq!(decode("tools", "garbage"), None);
-        assert_eq!(decode("tools", &URL_SAFE_NO_PAD.encode("tools:8:0000000000000000")), None);
+        assert_eq!(
+            decode("tools", &URL_SAFE_NO_PAD.encode("tools:8:0000000000000000")),
+            None
+        );
         assert_eq!(decode("tools", ""), None);
     }
 }

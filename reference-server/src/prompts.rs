@@ -20,12 +20,20 @@ pub(crate) struct PromptDef {
 }
 
 pub(crate) const PROMPTS: &[PromptDef] = &[
-    PromptDef { name: "test_simple_prompt", title: "Simple prompt", description: "A prompt without arguments", args: &[] },
+    PromptDef {
+        name: "test_simple_prompt",
+        title: "Simple prompt",
+        description: "A prompt without arguments",
+        args: &[],
+    },
     PromptDef {
         name: "test_prompt_with_arguments",
         title: "Prompt with arguments",
         description: "A prompt with two required arguments",
-        args: &[("arg1", "First test argument", true), ("arg2", "Second test argument", true)],
+        args: &[
+            ("arg1", "First test argument", true),
+            ("arg2", "Second test argument", true),
+        ],
     },
     PromptDef {
         name: "test_prompt_with_embedded_resource",
@@ -33,12 +41,21 @@ pub(crate) const PROMPTS: &[PromptDef] = &[
         description: "A prompt that embeds a resource",
         args: &[("resourceUri", "URI of the resource to embed", true)],
     },
-    PromptDef { name: "test_prompt_with_image", title: "Prompt with image", description: "A prompt with an image", args: &[] },
+    PromptDef {
+        name: "test_prompt_with_image",
+        title: "Prompt with image",
+        description: "A prompt with an image",
+        args: &[],
+    },
     PromptDef {
         name: "code_review",
         title: "Code review",
         description: "Asks for a review of a piece of code",
-        args: &[("language", "Programming language (completable)", true), ("code", "The code to review", true), ("focus", "What to focus on", false)],
+        args: &[
+            ("language", "Programming language (completable)", true),
+            ("code", "The code to review", true),
+            ("focus", "What to focus on", false),
+        ],
     },
 ];
 
@@ -80,10 +97,16 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
     let args = match params.get("arguments") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(RpcError::invalid_params("prompts/get: arguments must be an object")),
+        Some(_) => {
+            return Err(RpcError::invalid_params(
+                "prompts/get: arguments must be an object",
+            ));
+        }
     };
     if let Some((k, _)) = args.iter().find(|(_, v)| !v.is_string()) {
-        return Err(RpcError::invalid_params(format!("prompts/get: argument {k} must be a string")));
+        return Err(RpcError::invalid_params(format!(
+            "prompts/get: argument {k} must be a string"
+        )));
     }
     let Some(def) = PROMPTS.iter().find(|p| p.name == name) else {
         if ctx.has(Defect::UnknownPromptSucceeds) {
@@ -92,8 +115,12 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
         return Err(RpcError::invalid_params(format!("Unknown prompt: {name}")));
     };
     if !ctx.has(Defect::MissingPromptArgAccepted) {
-        let missing: Vec<&str> =
-            def.args.iter().filter(|(n, _, req)| *req && !args.contains_key(*n)).map(|(n, _, _)| *n).collect();
+        let missing: Vec<&str> = def
+            .args
+            .iter()
+            .filter(|(n, _, req)| *req && !args.contains_key(*n))
+            .map(|(n, _, _)| *n)
+            .collect();
         if !missing.is_empty() {
             return Err(RpcError::invalid_params(format!(
                 "prompts/get {name}: missing required argument(s): {}",
@@ -101,11 +128,20 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             )));
         }
     }
-    let arg = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let arg = |k: &str| {
+        args.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let mut messages = match name {
         "test_simple_prompt" => vec![user_text("This is a simple prompt for testing.")],
         "test_prompt_with_arguments" => {
-            vec![user_text(format!("Prompt with arguments: arg1='{}', arg2='{}'", arg("arg1"), arg("arg2")))]
+            vec![user_text(format!(
+                "Prompt with arguments: arg1='{}', arg2='{}'",
+                arg("arg1"),
+                arg("arg2")
+            ))]
         }
         "test_prompt_with_embedded_resource" => vec![
             json!({"role": "user", "content": {"type": "resource", "resource": {
@@ -118,19 +154,27 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             user_text("Please analyze the image above."),
         ],
         "code_review" => {
-            let focus = args.get("focus").and_then(Value::as_str).map(|f| format!(" Focus on {f}.")).unwrap_or_default();
+            let focus = args
+                .get("focus")
+                .and_then(Value::as_str)
+                .map(|f| format!(" Focus on {f}."))
+                .unwrap_or_default();
             vec![
-                user_text(format!("Please review this {} code:{focus}\n\n{}", arg("language"), arg("code"))),
+                user_text(format!(
+                    "Please review this {} code:{focus}\n\n{}",
+                    arg("language"),
+                    arg("code")
+                )),
                 json!({"role": "assistant", "content": {"type": "text",
                     "text": format!("I will review the {} code for correctness, clarity and style.", arg("language"))}}),
             ]
         }
         _ => vec![user_text("ok")],
     };
-    if ctx.has(Defect::PromptBadRole) {
-        if let Some(first) = messages.first_mut() {
-            first["role"] = json!("system");
-        }
+    if ctx.has(Defect::PromptBadRole)
+        && let Some(first) = messages.first_mut()
+    {
+        first["role"] = json!("system");
     }
     Ok(json!({"description": def.description, "messages": messages}))
 }

@@ -28,14 +28,62 @@ struct Static {
 }
 
 const STATIC: &[Static] = &[
-    Static { uri: "test://static-text", name: "static-text", title: "Static text", description: "A static text resource", mime: "text/plain" },
-    Static { uri: "test://static-binary", name: "static-binary", title: "Static binary", description: "256 bytes 0x00..0xff, base64", mime: "application/octet-stream" },
-    Static { uri: WATCHED, name: "watched-resource", title: "Watched resource", description: "Changes over time; subscribe to it", mime: "text/plain" },
-    Static { uri: "test://docs/readme", name: "readme", title: "Read me", description: "A markdown document", mime: "text/markdown" },
-    Static { uri: "test://docs/license", name: "license", title: "License", description: "License text", mime: "text/plain" },
-    Static { uri: "test://data/config.json", name: "config.json", title: "Configuration", description: "A JSON document", mime: "application/json" },
-    Static { uri: "test://data/numbers.csv", name: "numbers.csv", title: "Numbers", description: "A CSV table", mime: "text/csv" },
-    Static { uri: "test://images/logo.png", name: "logo.png", title: "Logo", description: "A small PNG image", mime: "image/png" },
+    Static {
+        uri: "test://static-text",
+        name: "static-text",
+        title: "Static text",
+        description: "A static text resource",
+        mime: "text/plain",
+    },
+    Static {
+        uri: "test://static-binary",
+        name: "static-binary",
+        title: "Static binary",
+        description: "256 bytes 0x00..0xff, base64",
+        mime: "application/octet-stream",
+    },
+    Static {
+        uri: WATCHED,
+        name: "watched-resource",
+        title: "Watched resource",
+        description: "Changes over time; subscribe to it",
+        mime: "text/plain",
+    },
+    Static {
+        uri: "test://docs/readme",
+        name: "readme",
+        title: "Read me",
+        description: "A markdown document",
+        mime: "text/markdown",
+    },
+    Static {
+        uri: "test://docs/license",
+        name: "license",
+        title: "License",
+        description: "License text",
+        mime: "text/plain",
+    },
+    Static {
+        uri: "test://data/config.json",
+        name: "config.json",
+        title: "Configuration",
+        description: "A JSON document",
+        mime: "application/json",
+    },
+    Static {
+        uri: "test://data/numbers.csv",
+        name: "numbers.csv",
+        title: "Numbers",
+        description: "A CSV table",
+        mime: "text/csv",
+    },
+    Static {
+        uri: "test://images/logo.png",
+        name: "logo.png",
+        title: "Logo",
+        description: "A small PNG image",
+        mime: "image/png",
+    },
 ];
 
 pub(crate) struct Template {
@@ -47,11 +95,41 @@ pub(crate) struct Template {
 }
 
 pub(crate) const TEMPLATES: &[Template] = &[
-    Template { uri_template: "test://template/{id}/data", name: "template-data", title: "Template data", description: "Data for any id", mime: "application/json" },
-    Template { uri_template: "test://users/{userId}", name: "user", title: "User", description: "A user profile", mime: "application/json" },
-    Template { uri_template: "test://users/{userId}/posts/{postId}", name: "user-post", title: "User post", description: "One post of a user", mime: "text/plain" },
-    Template { uri_template: "test://colors/{color}", name: "color", title: "Color", description: "A color by name", mime: "text/plain" },
-    Template { uri_template: "test://lang/{language}/greeting", name: "greeting", title: "Greeting", description: "Hello in a language", mime: "text/plain" },
+    Template {
+        uri_template: "test://template/{id}/data",
+        name: "template-data",
+        title: "Template data",
+        description: "Data for any id",
+        mime: "application/json",
+    },
+    Template {
+        uri_template: "test://users/{userId}",
+        name: "user",
+        title: "User",
+        description: "A user profile",
+        mime: "application/json",
+    },
+    Template {
+        uri_template: "test://users/{userId}/posts/{postId}",
+        name: "user-post",
+        title: "User post",
+        description: "One post of a user",
+        mime: "text/plain",
+    },
+    Template {
+        uri_template: "test://colors/{color}",
+        name: "color",
+        title: "Color",
+        description: "A color by name",
+        mime: "text/plain",
+    },
+    Template {
+        uri_template: "test://lang/{language}/greeting",
+        name: "greeting",
+        title: "Greeting",
+        description: "Hello in a language",
+        mime: "text/plain",
+    },
 ];
 
 /// Matches `uri` against a level-1 URI template; returns the variables.
@@ -67,7 +145,11 @@ pub(crate) fn match_template(template: &str, uri: &str) -> Option<Vec<(String, S
             // The variable runs to the next literal (or the end), never across '/'.
             let next_literal_end = t.find('{').unwrap_or(t.len());
             let literal = &t[..next_literal_end];
-            let value_len = if literal.is_empty() { u.len() } else { u.find(literal)? };
+            let value_len = if literal.is_empty() {
+                u.len()
+            } else {
+                u.find(literal)?
+            };
             let value = &u[..value_len];
             if value.is_empty() || value.contains('/') {
                 return None;
@@ -130,12 +212,21 @@ pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<V
 fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)> {
     if let Some(r) = STATIC.iter().find(|r| r.uri == uri) {
         let body = match r.uri {
-            "test://static-text" => Ok("This is the content of the static text resource.".to_string()),
+            "test://static-text" => {
+                Ok("This is the content of the static text resource.".to_string())
+            }
             "test://static-binary" => Err(media::binary_blob_base64()),
-            WATCHED => Ok(format!("Watched resource, revision {}", ctx.conn.config().hub.watched_revision())),
-            "test://docs/readme" => Ok("# Read me\n\nThis server is the reference target of mcp-conform.\n".to_string()),
+            WATCHED => Ok(format!(
+                "Watched resource, revision {}",
+                ctx.conn.config().hub.watched_revision()
+            )),
+            "test://docs/readme" => Ok(
+                "# Read me\n\nThis server is the reference target of mcp-conform.\n".to_string(),
+            ),
             "test://docs/license" => Ok("Apache-2.0".to_string()),
-            "test://data/config.json" => Ok(json!({"pageSize": ctx.page_size(), "version": ctx.version().as_str()}).to_string()),
+            "test://data/config.json" => Ok(
+                json!({"pageSize": ctx.page_size(), "version": ctx.version().as_str()}).to_string(),
+            ),
             "test://data/numbers.csv" => Ok("n,square\n1,1\n2,4\n3,9\n".to_string()),
             "test://images/logo.png" => Err(media::PNG_BASE64.to_string()),
             _ => return None,
@@ -144,10 +235,24 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
     }
     for t in TEMPLATES {
         if let Some(vars) = match_template(t.uri_template, uri) {
-            let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+            if ctx.has(Defect::TemplateReadFails) {
+                return None;
+            }
+            let get = |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
             let body = match t.name {
-                "template-data" => json!({"id": get("id"), "data": format!("Data for item {}", get("id"))}).to_string(),
-                "user" => json!({"userId": get("userId"), "name": format!("User {}", get("userId"))}).to_string(),
+                "template-data" => {
+                    json!({"id": get("id"), "data": format!("Data for item {}", get("id"))})
+                        .to_string()
+                }
+                "user" => {
+                    json!({"userId": get("userId"), "name": format!("User {}", get("userId"))})
+                        .to_string()
+                }
                 "user-post" => format!("Post {} of user {}", get("postId"), get("userId")),
                 "color" => format!("The color {}", get("color")),
                 "greeting" => match get("language").as_str() {
@@ -192,7 +297,11 @@ pub(crate) fn read(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
         }
         return Err(not_found(ctx, &uri));
     };
-    let shown_uri = if ctx.has(Defect::ResourceUriMismatch) { format!("{uri}-other") } else { uri };
+    let shown_uri = if ctx.has(Defect::ResourceUriMismatch) {
+        format!("{uri}-other")
+    } else {
+        uri
+    };
     let mut c = Map::new();
     c.insert("uri".into(), json!(shown_uri));
     c.insert("mimeType".into(), json!(mime));
@@ -256,7 +365,12 @@ async fn ticker(conn: Connection) {
 fn bump(conn: &Connection) -> u64 {
     let hub = &conn.config().hub;
     let rev = hub.bump_watched();
-    let note = || jsonrpc::notification("notifications/resources/updated", Some(json!({"uri": WATCHED})));
+    let note = || {
+        jsonrpc::notification(
+            "notifications/resources/updated",
+            Some(json!({"uri": WATCHED})),
+        )
+    };
     // Legacy sessions subscribed to it (on any connection of this server).
     let mut notified_self = false;
     for c in hub.legacy_connections() {
@@ -265,7 +379,10 @@ fn bump(conn: &Connection) -> u64 {
             c.send(note(), None);
         }
     }
-    if !notified_self && conn.has(Defect::UpdatedWithoutSubscription) && !conn.state().subscriptions.contains(WATCHED) {
+    if !notified_self
+        && conn.has(Defect::UpdatedWithoutSubscription)
+        && !conn.state().subscriptions.contains(WATCHED)
+    {
         conn.send(note(), None);
     }
     crate::modern::resource_updated(conn, WATCHED);
@@ -284,15 +401,24 @@ mod tests {
     #[test]
     fn template_matching() {
         let t = "test://template/{id}/data";
-        assert_eq!(match_template(t, "test://template/42/data"), Some(vec![("id".into(), "42".into())]));
+        assert_eq!(
+            match_template(t, "test://template/42/data"),
+            Some(vec![("id".into(), "42".into())])
+        );
         assert_eq!(match_template(t, "test://template//data"), None);
         assert_eq!(match_template(t, "test://template/a/b/data"), None);
         assert_eq!(match_template(t, "test://template/42/datax"), None);
         let t2 = "test://users/{userId}/posts/{postId}";
         assert_eq!(
             match_template(t2, "test://users/u1/posts/p2"),
-            Some(vec![("userId".into(), "u1".into()), ("postId".into(), "p2".into())])
+            Some(vec![
+                ("userId".into(), "u1".into()),
+                ("postId".into(), "p2".into())
+            ])
         );
-        assert_eq!(match_template("test://users/{userId}", "test://users/u1/posts/p2"), None);
+        assert_eq!(
+            match_template("test://users/{userId}", "test://users/u1/posts/p2"),
+            None
+        );
     }
 }

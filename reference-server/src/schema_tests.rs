@@ -16,7 +16,10 @@ fn schema_dir() -> Option<PathBuf> {
         Some(manifest.join("../../shared/spec-schemas")),
         Some(PathBuf::from("/work/shared/spec-schemas")),
     ];
-    candidates.into_iter().flatten().find(|p| p.join("2025-06-18/schema.json").is_file())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("2025-06-18/schema.json").is_file())
 }
 
 struct Schemas {
@@ -28,7 +31,11 @@ impl Schemas {
     fn load(version: &str) -> Option<Schemas> {
         let text = std::fs::read_to_string(schema_dir()?.join(version).join("schema.json")).ok()?;
         let root: Value = serde_json::from_str(&text).ok()?;
-        let defs_key = if root.get("$defs").is_some() { "$defs" } else { "definitions" };
+        let defs_key = if root.get("$defs").is_some() {
+            "$defs"
+        } else {
+            "definitions"
+        };
         Some(Schemas { root, defs_key })
     }
 
@@ -39,7 +46,9 @@ impl Schemas {
         let mut schema = self.root.clone();
         schema["$ref"] = json!(format!("#/{}/{def}", self.defs_key));
         let v = jsonschema::validator_for(&schema).expect("schema compiles");
-        v.iter_errors(instance).map(|e| format!("{def} at {}: {e}", e.instance_path())).collect()
+        v.iter_errors(instance)
+            .map(|e| format!("{def} at {}: {e}", e.instance_path()))
+            .collect()
     }
 }
 
@@ -70,11 +79,23 @@ fn script() -> Vec<(&'static str, Value)> {
         ("resources/read", json!({"uri": "test://static-binary"})),
         ("resources/read", json!({"uri": "test://template/1/data"})),
         ("prompts/get", json!({"name": "test_simple_prompt"})),
-        ("prompts/get", json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "a", "arg2": "b"}})),
-        ("prompts/get", json!({"name": "test_prompt_with_embedded_resource", "arguments": {"resourceUri": "test://static-text"}})),
+        (
+            "prompts/get",
+            json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "a", "arg2": "b"}}),
+        ),
+        (
+            "prompts/get",
+            json!({"name": "test_prompt_with_embedded_resource", "arguments": {"resourceUri": "test://static-text"}}),
+        ),
         ("prompts/get", json!({"name": "test_prompt_with_image"})),
-        ("prompts/get", json!({"name": "code_review", "arguments": {"language": "rust", "code": "fn main() {}"}})),
-        ("completion/complete", json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "r"}})),
+        (
+            "prompts/get",
+            json!({"name": "code_review", "arguments": {"language": "rust", "code": "fn main() {}"}}),
+        ),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "r"}}),
+        ),
     ];
     for tool in [
         "test_simple_text",
@@ -88,10 +109,19 @@ fn script() -> Vec<(&'static str, Value)> {
         "get_resource_link",
         "update_watched",
     ] {
-        s.push(("tools/call", json!({"name": tool, "_meta": {"progressToken": "p"}})));
+        s.push((
+            "tools/call",
+            json!({"name": tool, "_meta": {"progressToken": "p"}}),
+        ));
     }
-    s.push(("tools/call", json!({"name": "add", "arguments": {"a": 1, "b": 2}})));
-    s.push(("tools/call", json!({"name": "slow", "arguments": {"ms": 150}, "_meta": {"progressToken": 1}})));
+    s.push((
+        "tools/call",
+        json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
+    ));
+    s.push((
+        "tools/call",
+        json!({"name": "slow", "arguments": {"ms": 150}, "_meta": {"progressToken": 1}}),
+    ));
     s
 }
 
@@ -103,16 +133,26 @@ async fn legacy_messages_match_the_official_schemas() {
     }
     for version in ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] {
         let schemas = Schemas::load(version).expect("schema loads");
-        assert!(!schemas.check("CallToolResult", &json!({"content": "x"})).is_empty(), "the validator must bite");
+        assert!(
+            !schemas
+                .check("CallToolResult", &json!({"content": "x"}))
+                .is_empty(),
+            "the validator must bite"
+        );
         let mut problems = Vec::new();
         let mut t = T::new(&[]);
         let init = json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}});
         let r = t.request("initialize", init).await;
         problems.extend(schemas.check("InitializeResult", &r["result"]));
         t.notify("notifications/initialized", None);
-        t.result("resources/subscribe", json!({"uri": "test://watched-resource"})).await;
+        t.result(
+            "resources/subscribe",
+            json!({"uri": "test://watched-resource"}),
+        )
+        .await;
         for (method, params) in script() {
-            let is_audio = params["name"] == "test_audio_content" || params["name"] == "get_resource_link";
+            let is_audio =
+                params["name"] == "test_audio_content" || params["name"] == "get_resource_link";
             let r = t.request(method, params.clone()).await;
             if is_audio && r.get("error").is_some() && version < "2025-06-18" {
                 continue; // not offered in this version
@@ -120,14 +160,24 @@ async fn legacy_messages_match_the_official_schemas() {
             match r.get("result") {
                 Some(result) => {
                     if let Some(def) = result_def(method) {
-                        problems.extend(schemas.check(def, result).into_iter().map(|p| format!("{method} {params}: {p}")));
+                        problems.extend(
+                            schemas
+                                .check(def, result)
+                                .into_iter()
+                                .map(|p| format!("{method} {params}: {p}")),
+                        );
                     }
                 }
                 None => problems.push(format!("{method} {params} failed: {r}")),
             }
         }
         for m in t.seen.drain(..) {
-            problems.extend(schemas.check("ServerNotification", &m).into_iter().map(|p| format!("{m}: {p}")));
+            problems.extend(
+                schemas
+                    .check("ServerNotification", &m)
+                    .into_iter()
+                    .map(|p| format!("{m}: {p}")),
+            );
         }
         // An error response.
         let r = t.request("nope", json!({})).await;
@@ -151,8 +201,18 @@ async fn modern_messages_match_the_official_schema() {
         eprintln!("skipped: no 2026-07-28 schema found");
         return;
     };
-    assert!(!schemas.check("CallToolResult", &json!({"content": "x"})).is_empty(), "the validator must bite");
-    assert!(!schemas.check("ListToolsResult", &json!({"tools": []})).is_empty(), "resultType/ttlMs are required");
+    assert!(
+        !schemas
+            .check("CallToolResult", &json!({"content": "x"}))
+            .is_empty(),
+        "the validator must bite"
+    );
+    assert!(
+        !schemas
+            .check("ListToolsResult", &json!({"tools": []}))
+            .is_empty(),
+        "resultType/ttlMs are required"
+    );
     let mut problems = Vec::new();
     let mut t = T::new(&[]);
     let mut script = script();
@@ -167,7 +227,12 @@ async fn modern_messages_match_the_official_schema() {
         match r.get("result") {
             Some(result) => {
                 if let Some(def) = result_def(method) {
-                    problems.extend(schemas.check(def, result).into_iter().map(|p| format!("{method} {params}: {p}")));
+                    problems.extend(
+                        schemas
+                            .check(def, result)
+                            .into_iter()
+                            .map(|p| format!("{method} {params}: {p}")),
+                    );
                 }
             }
             None => problems.push(format!("{method} {params} failed: {r}")),
@@ -175,9 +240,24 @@ async fn modern_messages_match_the_official_schema() {
     }
     // Multi round-trip: an InputRequiredResult, then the retry.
     for (tool, args, key, answer) in [
-        ("test_sampling", json!({"prompt": "hi"}), "sampling", json!({"role": "assistant", "content": {"type": "text", "text": "yo"}, "model": "m"})),
-        ("test_elicitation", json!({"message": "who?"}), "elicitation", json!({"action": "accept", "content": {"username": "u", "email": "e@x.org"}})),
-        ("list_roots", json!({}), "roots", json!({"roots": [{"uri": "file:///tmp"}]})),
+        (
+            "test_sampling",
+            json!({"prompt": "hi"}),
+            "sampling",
+            json!({"role": "assistant", "content": {"type": "text", "text": "yo"}, "model": "m"}),
+        ),
+        (
+            "test_elicitation",
+            json!({"message": "who?"}),
+            "elicitation",
+            json!({"action": "accept", "content": {"username": "u", "email": "e@x.org"}}),
+        ),
+        (
+            "list_roots",
+            json!({}),
+            "roots",
+            json!({"roots": [{"uri": "file:///tmp"}]}),
+        ),
     ] {
         let params = json!({"_meta": modern_meta(json!({"sampling": {}, "elicitation": {}, "roots": {}})), "name": tool, "arguments": args});
         let r = t.result("tools/call", params.clone()).await;
@@ -193,16 +273,87 @@ async fn modern_messages_match_the_official_schema() {
         problems.extend(schemas.check("CallToolResult", &r));
     }
     for m in t.seen.drain(..) {
-        problems.extend(schemas.check("ServerNotification", &m).into_iter().map(|p| format!("{m}: {p}")));
+        problems.extend(
+            schemas
+                .check("ServerNotification", &m)
+                .into_iter()
+                .map(|p| format!("{m}: {p}")),
+        );
     }
     for (method, params) in [
-        ("tools/list", json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "1999-01-01", "io.modelcontextprotocol/clientCapabilities": {}}})),
-        ("tools/call", json!({"_meta": modern_meta(json!({})), "name": "test_sampling", "arguments": {"prompt": "x"}})),
+        (
+            "tools/list",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "1999-01-01", "io.modelcontextprotocol/clientCapabilities": {}}}),
+        ),
+        (
+            "tools/call",
+            json!({"_meta": modern_meta(json!({})), "name": "test_sampling", "arguments": {"prompt": "x"}}),
+        ),
     ] {
         let r = t.request(method, params).await;
         problems.extend(schemas.check("JSONRPCMessage", &r));
-        let def = if method == "tools/list" { "UnsupportedProtocolVersionError" } else { "MissingRequiredClientCapabilityError" };
-        problems.extend(schemas.check(def, &r).into_iter().map(|p| format!("{r}: {p}")));
+        let def = if method == "tools/list" {
+            "UnsupportedProtocolVersionError"
+        } else {
+            "MissingRequiredClientCapabilityError"
+        };
+        problems.extend(
+            schemas
+                .check(def, &r)
+                .into_iter()
+                .map(|p| format!("{r}: {p}")),
+        );
     }
     assert!(problems.is_empty(), "2026-07-28:\n{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn task_messages_match_the_2025_11_25_schema() {
+    let Some(schemas) = Schemas::load("2025-11-25") else {
+        eprintln!("skipped: no 2025-11-25 schema found");
+        return;
+    };
+    let mut problems = Vec::new();
+    let mut t = T::initialized("2025-11-25", &[]).await;
+    let r = t
+        .result(
+            "tools/list",
+            json!({"cursor": crate::pagination::encode("tools", 8)}),
+        )
+        .await;
+    problems.extend(schemas.check("ListToolsResult", &r));
+    let created = t.result("tools/call", json!({"name": "long_job", "arguments": {"ms": 20}, "task": {"ttl": 10000}, "_meta": {"progressToken": 1}})).await;
+    problems.extend(schemas.check("CreateTaskResult", &created));
+    let id = created["task"]["taskId"].clone();
+    problems.extend(schemas.check(
+        "GetTaskResult",
+        &t.result("tasks/get", json!({"taskId": id})).await,
+    ));
+    problems.extend(schemas.check(
+        "CallToolResult",
+        &t.result("tasks/result", json!({"taskId": id})).await,
+    ));
+    problems.extend(schemas.check("ListTasksResult", &t.result("tasks/list", json!({})).await));
+    let running = t
+        .result(
+            "tools/call",
+            json!({"name": "slow", "arguments": {"ms": 5000}, "task": {}}),
+        )
+        .await;
+    problems.extend(
+        schemas.check(
+            "CancelTaskResult",
+            &t.result("tasks/cancel", json!({"taskId": running["task"]["taskId"]}))
+                .await,
+        ),
+    );
+    for m in t.seen.drain(..) {
+        problems.extend(
+            schemas
+                .check("ServerNotification", &m)
+                .into_iter()
+                .map(|p| format!("{m}: {p}")),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::defects::{Defect, Defects};
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::version::Version;
-use crate::{completion, modern, prompts, resources, tools};
+use crate::{completion, modern, prompts, resources, tasks, tools};
 
 pub const SERVER_NAME: &str = "mcp-reference-server";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -54,7 +54,10 @@ impl Default for Config {
 
 impl Config {
     pub fn with_defects(defects: Defects) -> Self {
-        Config { defects, ..Config::default() }
+        Config {
+            defects,
+            ..Config::default()
+        }
     }
 }
 
@@ -123,6 +126,8 @@ pub(crate) struct Session {
     pub extra_tool: bool,
     /// Whether the timer that changes the watched resource runs.
     pub watch_ticker: bool,
+    /// 2025-11-25 tasks created in this session.
+    pub tasks: Vec<crate::tasks::TaskEntry>,
     next_out_id: i64,
     pending: HashMap<String, oneshot::Sender<Result<Value, Value>>>,
     inflight: HashMap<String, AbortHandle>,
@@ -140,6 +145,7 @@ impl Session {
             subscriptions: HashSet::new(),
             extra_tool: false,
             watch_ticker: false,
+            tasks: Vec::new(),
             next_out_id: 0,
             pending: HashMap::new(),
             inflight: HashMap::new(),
@@ -167,6 +173,10 @@ pub(crate) struct Req {
     pub request_state: Option<String>,
     /// 2026-07-28: what a minted `requestState` is bound to (e.g. the tool name).
     pub input_name: String,
+    /// Defect request-state-unverified is on.
+    pub accept_any_state: bool,
+    /// 2025-11-25: the task this work runs for.
+    pub related_task: Option<String>,
 }
 
 pub(crate) type Fut = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
@@ -200,9 +210,14 @@ pub(crate) enum ClientError {
 impl std::fmt::Display for ClientError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ClientError::NoCapability(c) => write!(f, "the client did not declare the {c} capability"),
+            ClientError::NoCapability(c) => {
+                write!(f, "the client did not declare the {c} capability")
+            }
             ClientError::Rejected(e) => {
-                let msg = e.get("message").and_then(Value::as_str).unwrap_or("(no message)");
+                let msg = e
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no message)");
                 let code = e.get("code").cloned().unwrap_or(Value::Null);
                 write!(f, "the client answered with error {code}: {msg}")
             }
@@ -236,7 +251,10 @@ pub struct WeakConnection {
 
 impl WeakConnection {
     pub fn upgrade(&self) -> Option<Connection> {
-        self.inner.upgrade().map(|inner| Connection { inner }).filter(|c| !c.is_closed())
+        self.inner
+            .upgrade()
+            .map(|inner| Connection { inner })
+            .filter(|c| !c.is_closed())
     }
 }
 
@@ -250,15 +268,24 @@ pub(crate) struct Ctx {
 impl Connection {
     /// A new connection whose outgoing messages go to `out`.
     pub fn new(config: Arc<Config>, out: mpsc::UnboundedSender<Outgoing>) -> Connection {
-        Connection::with_sink(config, Arc::new(move |o| {
-            let _ = out.send(o);
-        }))
+        Connection::with_sink(
+            config,
+            Arc::new(move |o| {
+                let _ = out.send(o);
+            }),
+        )
     }
 
     /// A new connection whose outgoing messages are handed to `sink`, synchronously,
     /// in order.
     pub fn with_sink(config: Arc<Config>, sink: Sink) -> Connection {
-        Connection { inner: Arc::new(Inner { config, state: Mutex::new(Session::new()), out: sink }) }
+        Connection {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::new(Session::new()),
+                out: sink,
+            }),
+        }
     }
 
     /// Whether two handles name the same connection.
@@ -267,7 +294,9 @@ impl Connection {
     }
 
     pub fn downgrade(&self) -> WeakConnection {
-        WeakConnection { inner: Arc::downgrade(&self.inner) }
+        WeakConnection {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -336,7 +365,11 @@ impl Connection {
         if self.has(Defect::ParseErrorSilent) {
             return;
         }
-        let id = if self.has(Defect::ParseErrorWithId) { json!(0) } else { Value::Null };
+        let id = if self.has(Defect::ParseErrorWithId) {
+            json!(0)
+        } else {
+            Value::Null
+        };
         let e = RpcError::new(jsonrpc::PARSE_ERROR, format!("Parse error: {detail}"));
         let msg = self.respond(&id, Err(e), None);
         self.send(msg, None);
@@ -359,7 +392,10 @@ impl Connection {
             Value::Array(items) => self.handle_batch(items),
             other => match self.process(other) {
                 Pending::Ready(Some(msg)) => {
-                    let related = msg.get("id").filter(|id| !id.is_null()).map(jsonrpc::id_key);
+                    let related = msg
+                        .get("id")
+                        .filter(|id| !id.is_null())
+                        .map(jsonrpc::id_key);
                     self.send_response(msg, related);
                 }
                 Pending::Ready(None) => {}
@@ -411,7 +447,11 @@ impl Connection {
         for item in items {
             let is_initialize = item.get("method").and_then(Value::as_str) == Some("initialize");
             if is_initialize {
-                let id = item.get("id").filter(|id| jsonrpc::valid_id(id)).cloned().unwrap_or(Value::Null);
+                let id = item
+                    .get("id")
+                    .filter(|id| jsonrpc::valid_id(id))
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let e = RpcError::invalid_request("initialize must not be part of a batch");
                 ready.push(self.respond(&id, Err(e), None));
                 continue;
@@ -424,7 +464,7 @@ impl Connection {
         }
         if deferred.is_empty() {
             if !ready.is_empty() {
-                self.send(Value::Array(ready), related);
+                self.send_batch(ready, related);
             }
             return;
         }
@@ -448,14 +488,27 @@ impl Connection {
             let results = futures_util::future::join_all(futs).await;
             ready.extend(results.into_iter().flatten());
             if !ready.is_empty() {
-                conn.send(Value::Array(ready), related);
+                conn.send_batch(ready, related);
             }
         });
     }
 
+    fn send_batch(&self, responses: Vec<Value>, related: Option<String>) {
+        if self.has(Defect::BatchUnwrapped) {
+            for r in responses {
+                let key = r.get("id").filter(|id| !id.is_null()).map(jsonrpc::id_key);
+                self.send(r, key);
+            }
+        } else {
+            self.send(Value::Array(responses), related);
+        }
+    }
+
     fn register(&self, req: &Req, fut: Fut) -> (Abortable<Fut>, AbortHandle) {
         let (handle, registration) = AbortHandle::new_pair();
-        self.state().inflight.insert(req.key.clone(), handle.clone());
+        self.state()
+            .inflight
+            .insert(req.key.clone(), handle.clone());
         (Abortable::new(fut, registration), handle)
     }
 
@@ -468,6 +521,15 @@ impl Connection {
             if let Ok(r) = r {
                 let msg = conn.respond(&req.id, r, Some(&req));
                 conn.send_response(msg, Some(req.key.clone()));
+                if let (Some(token), true) =
+                    (&req.progress_token, conn.has(Defect::ProgressAfterResponse))
+                {
+                    let p = json!({"progressToken": token, "progress": 1000});
+                    conn.send(
+                        jsonrpc::notification("notifications/progress", Some(p)),
+                        Some(req.key.clone()),
+                    );
+                }
             }
         });
     }
@@ -494,10 +556,10 @@ impl Connection {
                     e.code = jsonrpc::INTERNAL_ERROR;
                 }
                 let mut m = jsonrpc::failure(id, &e);
-                if d.has(Defect::ErrorWithoutMessage) {
-                    if let Some(eo) = m.get_mut("error").and_then(Value::as_object_mut) {
-                        eo.remove("message");
-                    }
+                if d.has(Defect::ErrorWithoutMessage)
+                    && let Some(eo) = m.get_mut("error").and_then(Value::as_object_mut)
+                {
+                    eo.remove("message");
                 }
                 if d.has(Defect::ResultAndError) {
                     m["result"] = json!({});
@@ -514,14 +576,13 @@ impl Connection {
     fn process(&self, v: Value) -> Pending {
         match jsonrpc::classify(&v) {
             Incoming::Invalid { id, reason } => {
-                if self.has(Defect::NullIdAccepted) {
-                    if let Some(obj) = v.as_object() {
-                        if obj.get("id") == Some(&Value::Null) && obj.get("jsonrpc") == Some(&json!("2.0")) {
-                            if let Some(method) = obj.get("method").and_then(Value::as_str) {
-                                return self.process_request(Value::Null, method, obj.get("params").cloned());
-                            }
-                        }
-                    }
+                if self.has(Defect::NullIdAccepted)
+                    && let Some(obj) = v.as_object()
+                    && obj.get("id") == Some(&Value::Null)
+                    && obj.get("jsonrpc") == Some(&json!("2.0"))
+                    && let Some(method) = obj.get("method").and_then(Value::as_str)
+                {
+                    return self.process_request(Value::Null, method, obj.get("params").cloned());
                 }
                 if self.has(Defect::InvalidRequestSilent) {
                     return Pending::Ready(None);
@@ -535,7 +596,9 @@ impl Connection {
                     Some(tx) => {
                         let _ = tx.send(outcome);
                     }
-                    None => eprintln!("[{SERVER_NAME}] ignoring a response to unknown request id {id}"),
+                    None => {
+                        eprintln!("[{SERVER_NAME}] ignoring a response to unknown request id {id}")
+                    }
                 }
                 Pending::Ready(None)
             }
@@ -591,7 +654,10 @@ impl Connection {
         };
         let key = jsonrpc::id_key(&id);
         let meta = params.get("_meta").and_then(Value::as_object);
-        let progress_token = meta.and_then(|m| m.get("progressToken")).filter(|t| t.is_string() || t.is_i64() || t.is_u64()).cloned();
+        let progress_token = meta
+            .and_then(|m| m.get("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
+            .cloned();
 
         let req = if modern::is_modern_request(&params) {
             match modern::request_context(self, &id, method, &params) {
@@ -609,10 +675,20 @@ impl Connection {
             if method == "ping" {
                 let r = if self.has(Defect::PingError) {
                     Err(RpcError::internal("ping failed"))
+                } else if self.has(Defect::PingBeforeInitializeRejected)
+                    && self.negotiated_version().is_none()
+                {
+                    Err(RpcError::invalid_request("Server not initialized"))
                 } else {
                     Ok(json!({}))
                 };
                 return Pending::Ready(Some(self.respond(&id, r, None)));
+            }
+            if method == "server/discover" && self.negotiated_version().is_some() {
+                let e = RpcError::invalid_params(
+                    "server/discover is a 2026-07-28 request: it needs _meta[\"io.modelcontextprotocol/protocolVersion\"]",
+                );
+                return Pending::Ready(Some(self.respond(&id, Err(e), None)));
             }
             let (version, caps) = {
                 let s = self.state();
@@ -623,7 +699,7 @@ impl Connection {
                 None if self.has(Defect::ServeBeforeInitialize) => Version::LATEST_LEGACY,
                 None => {
                     let e = if method == "server/discover" {
-                        RpcError::invalid_request(
+                        RpcError::invalid_params(
                             "server/discover needs _meta[\"io.modelcontextprotocol/protocolVersion\"] (2026-07-28)",
                         )
                     } else {
@@ -647,10 +723,15 @@ impl Connection {
                 input_responses: Map::new(),
                 request_state: None,
                 input_name: String::new(),
+                accept_any_state: false,
+                related_task: None,
             }
         };
         let req = Arc::new(req);
-        let ctx = Ctx { conn: self.clone(), req: req.clone() };
+        let ctx = Ctx {
+            conn: self.clone(),
+            req: req.clone(),
+        };
         match self.dispatch(&ctx, method, params) {
             Reply::Now(r) => Pending::Ready(Some(self.respond(&id, r, Some(&req)))),
             Reply::Later(fut) => Pending::Deferred { req, fut },
@@ -679,6 +760,10 @@ impl Connection {
             "prompts/get" => now(prompts::get(ctx, &params)),
             "logging/setLevel" if !modern => now(self.set_level(&params)),
             "completion/complete" => now(completion::complete(ctx, &params)),
+            "tasks/get" if tasks::enabled(ctx) => now(tasks::get(ctx, &params)),
+            "tasks/list" if tasks::enabled(ctx) => now(tasks::list(ctx, &params)),
+            "tasks/cancel" if tasks::enabled(ctx) => now(tasks::cancel(ctx, &params)),
+            "tasks/result" if tasks::enabled(ctx) => tasks::result(ctx, &params),
             "server/discover" if modern => now(modern::discover(ctx)),
             "subscriptions/listen" if modern => modern::listen(ctx, params),
             _ => now(Err(RpcError::method_not_found(method))),
@@ -690,21 +775,32 @@ impl Connection {
         {
             let s = self.state();
             if s.version.is_some() && !d.has(Defect::DoubleInitializeAccepted) {
-                return Err(RpcError::invalid_request("initialize was already called on this connection"));
+                return Err(RpcError::invalid_request(
+                    "initialize was already called on this connection",
+                ));
             }
         }
         let requested = params
             .get("protocolVersion")
             .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::invalid_params("initialize: protocolVersion (string) is required"))?;
+            .ok_or_else(|| {
+                RpcError::invalid_params("initialize: protocolVersion (string) is required")
+            })?;
         let caps = match params.get("capabilities") {
             Some(c @ Value::Object(_)) => c.clone(),
-            _ => return Err(RpcError::invalid_params("initialize: capabilities (object) is required")),
+            _ => {
+                return Err(RpcError::invalid_params(
+                    "initialize: capabilities (object) is required",
+                ));
+            }
         };
         let info = params.get("clientInfo").cloned().unwrap_or(Value::Null);
-        let info_ok = info.get("name").is_some_and(Value::is_string) && info.get("version").is_some_and(Value::is_string);
+        let info_ok = info.get("name").is_some_and(Value::is_string)
+            && info.get("version").is_some_and(Value::is_string);
         if !info_ok {
-            return Err(RpcError::invalid_params("initialize: clientInfo {name, version} is required"));
+            return Err(RpcError::invalid_params(
+                "initialize: clientInfo {name, version} is required",
+            ));
         }
         let version = match Version::parse(requested) {
             Some(v) if v.is_legacy() => v,
@@ -751,7 +847,12 @@ impl Connection {
     }
 
     /// Sends a request to the client and waits for its answer.
-    pub(crate) async fn client_request(&self, related: Option<String>, method: &str, params: Value) -> Result<Value, ClientError> {
+    pub(crate) async fn client_request(
+        &self,
+        related: Option<String>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, ClientError> {
         let (tx, rx) = oneshot::channel();
         let id = {
             let mut s = self.state();
@@ -778,7 +879,11 @@ impl Connection {
 
 /// A JSON number, integral when the value is integral.
 pub(crate) fn json_number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 { json!(x as i64) } else { json!(x) }
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
 }
 
 pub const INSTRUCTIONS: &str = "Reference MCP server of mcp-conform. Tools exercise every content type, \
@@ -793,8 +898,14 @@ pub(crate) fn server_info(version: Version) -> Value {
     }
     info.insert("version".into(), json!(SERVER_VERSION));
     if version >= Version::V2025_11_25 {
-        info.insert("description".into(), json!("The reference server bundled with the mcp-conform test suite"));
-        info.insert("websiteUrl".into(), json!("https://modelcontextprotocol.io"));
+        info.insert(
+            "description".into(),
+            json!("The reference server bundled with the mcp-conform test suite"),
+        );
+        info.insert(
+            "websiteUrl".into(),
+            json!("https://modelcontextprotocol.io"),
+        );
         info.insert("icons".into(), crate::tools::icon_list());
     }
     Value::Object(info)
@@ -804,7 +915,10 @@ pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
     let mut caps = Map::new();
     if !version.is_legacy() {
         caps.insert("tools".into(), json!({"listChanged": true}));
-        caps.insert("resources".into(), json!({"subscribe": true, "listChanged": true}));
+        caps.insert(
+            "resources".into(),
+            json!({"subscribe": true, "listChanged": true}),
+        );
         caps.insert("prompts".into(), json!({"listChanged": true}));
         caps.insert("logging".into(), json!({}));
         caps.insert("completions".into(), json!({}));
@@ -812,12 +926,18 @@ pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
     }
     caps.insert("logging".into(), json!({}));
     caps.insert("prompts".into(), json!({"listChanged": true}));
-    caps.insert("resources".into(), json!({"subscribe": true, "listChanged": true}));
+    caps.insert(
+        "resources".into(),
+        json!({"subscribe": true, "listChanged": true}),
+    );
     if !d.has(Defect::UndeclaredCapabilityServed) {
         caps.insert("tools".into(), json!({"listChanged": true}));
     }
     if version >= Version::V2025_03_26 {
         caps.insert("completions".into(), json!({}));
+    }
+    if version == Version::V2025_11_25 {
+        caps.insert("tasks".into(), crate::tasks::capability());
     }
     Value::Object(caps)
 }
@@ -833,7 +953,10 @@ impl Ctx {
         self.conn.config().page_size.max(1)
     }
     pub fn client_has(&self, capability: &str) -> bool {
-        self.req.client_caps.get(capability).is_some_and(|c| !c.is_null())
+        self.req
+            .client_caps
+            .get(capability)
+            .is_some_and(|c| !c.is_null())
     }
 
     fn log_allowed(&self, level: LogLevel) -> bool {
@@ -852,13 +975,25 @@ impl Ctx {
         if !self.log_allowed(level) {
             return;
         }
-        let params = json!({"level": level.as_str(), "logger": SERVER_NAME, "data": data});
-        self.conn.send(jsonrpc::notification("notifications/message", Some(params)), Some(self.req.key.clone()));
+        let name = if level == LogLevel::Debug && self.has(Defect::LogInvalidLevel) {
+            "trace"
+        } else {
+            level.as_str()
+        };
+        let mut params = json!({"level": name, "logger": SERVER_NAME, "data": data});
+        self.tag_task(&mut params);
+        self.conn.send(
+            jsonrpc::notification("notifications/message", Some(params)),
+            Some(self.req.key.clone()),
+        );
     }
 
     /// Sends a `notifications/progress` for this request's progressToken (none: nothing).
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let token = match (&self.req.progress_token, self.has(Defect::ProgressWithoutToken)) {
+        let token = match (
+            &self.req.progress_token,
+            self.has(Defect::ProgressWithoutToken),
+        ) {
             (Some(t), _) => {
                 if self.has(Defect::ProgressWrongToken) {
                     match t {
@@ -882,8 +1017,12 @@ impl Ctx {
         if let (Some(m), true) = (message, self.version() >= Version::V2025_03_26) {
             p.insert("message".into(), json!(m));
         }
-        self.conn
-            .send(jsonrpc::notification("notifications/progress", Some(Value::Object(p))), Some(self.req.key.clone()));
+        let mut p = Value::Object(p);
+        self.tag_task(&mut p);
+        self.conn.send(
+            jsonrpc::notification("notifications/progress", Some(p)),
+            Some(self.req.key.clone()),
+        );
     }
 
     /// Asks the client for something that needs client capability `capability`: a
@@ -904,14 +1043,51 @@ impl Ctx {
             if let Some(answer) = self.req.input_responses.get(key) {
                 return Ok(answer.clone());
             }
-            return Err(ClientError::InputRequired(json!({key: {"method": method, "params": params}})));
+            return Err(ClientError::InputRequired(
+                json!({key: {"method": method, "params": params}}),
+            ));
         }
-        self.conn.client_request(Some(self.req.key.clone()), method, params).await
+        let mut params = params;
+        self.tag_task(&mut params);
+        let Some(task) = self.req.related_task.clone() else {
+            return self
+                .conn
+                .client_request(Some(self.req.key.clone()), method, params)
+                .await;
+        };
+        tasks::set_status(
+            &self.conn,
+            &task,
+            "input_required",
+            Some("Waiting for the client"),
+        );
+        let r = self.conn.client_request(None, method, params).await;
+        tasks::set_status(
+            &self.conn,
+            &task,
+            "working",
+            Some("The operation is now in progress."),
+        );
+        r
+    }
+
+    /// Adds related-task metadata to a message sent on behalf of a task.
+    fn tag_task(&self, params: &mut Value) {
+        if let (Some(id), false) = (
+            &self.req.related_task,
+            self.has(Defect::TaskMissingRelatedTask),
+        ) {
+            tasks::tag(params, id);
+        }
     }
 
     /// Whether the client declared URL mode elicitation (2025-11-25+).
     pub fn client_supports_url_elicitation(&self) -> bool {
-        self.req.client_caps.get("elicitation").and_then(|e| e.get("url")).is_some_and(|u| !u.is_null())
+        self.req
+            .client_caps
+            .get("elicitation")
+            .and_then(|e| e.get("url"))
+            .is_some_and(|u| !u.is_null())
     }
 
     /// Sends a notification unrelated to this request (list changes, resource updates).

@@ -38,7 +38,12 @@ where
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let pretty = defects.has(Defect::EmbeddedNewline);
     let write_one = move |msg: &serde_json::Value| -> Vec<u8> {
-        let mut line = if pretty { serde_json::to_vec_pretty(msg) } else { serde_json::to_vec(msg) }.unwrap_or_default();
+        let mut line = if pretty {
+            serde_json::to_vec_pretty(msg)
+        } else {
+            serde_json::to_vec(msg)
+        }
+        .unwrap_or_default();
         line.push(b'\n');
         line
     };

@@ -25,7 +25,9 @@ fn type_matches(value: &Value, ty: &str) -> bool {
         "null" => value.is_null(),
         "number" => value.is_number(),
         "integer" => match value {
-            Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0),
+            Value::Number(n) => {
+                n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
             _ => false,
         },
         _ => true,
@@ -37,7 +39,14 @@ fn resolve<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
     root.pointer(pointer)
 }
 
-fn check(value: &Value, schema: &Value, root: &Value, path: &str, depth: usize, errors: &mut Vec<String>) {
+fn check(
+    value: &Value,
+    schema: &Value,
+    root: &Value,
+    path: &str,
+    depth: usize,
+    errors: &mut Vec<String>,
+) {
     if depth > MAX_DEPTH {
         errors.push(format!("{path}: schema nesting too deep"));
         return;
@@ -60,7 +69,10 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, depth: usize, 
     if let Some(t) = obj.get("type") {
         let ok = match t {
             Value::String(s) => type_matches(value, s),
-            Value::Array(ts) => ts.iter().filter_map(Value::as_str).any(|s| type_matches(value, s)),
+            Value::Array(ts) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|s| type_matches(value, s)),
             _ => true,
         };
         if !ok {
@@ -68,66 +80,76 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, depth: usize, 
             return;
         }
     }
-    if let Some(e) = obj.get("enum").and_then(Value::as_array) {
-        if !e.contains(value) {
-            errors.push(format!("{path}: must be one of {}", Value::Array(e.clone())));
-        }
+    if let Some(e) = obj.get("enum").and_then(Value::as_array)
+        && !e.contains(value)
+    {
+        errors.push(format!(
+            "{path}: must be one of {}",
+            Value::Array(e.clone())
+        ));
     }
-    if let Some(c) = obj.get("const") {
-        if c != value {
-            errors.push(format!("{path}: must equal {c}"));
-        }
+    if let Some(c) = obj.get("const")
+        && c != value
+    {
+        errors.push(format!("{path}: must equal {c}"));
     }
     if let Some(n) = value.as_f64() {
-        if let Some(m) = obj.get("minimum").and_then(Value::as_f64) {
-            if n < m {
-                errors.push(format!("{path}: must be >= {m}"));
-            }
+        if let Some(m) = obj.get("minimum").and_then(Value::as_f64)
+            && n < m
+        {
+            errors.push(format!("{path}: must be >= {m}"));
         }
-        if let Some(m) = obj.get("maximum").and_then(Value::as_f64) {
-            if n > m {
-                errors.push(format!("{path}: must be <= {m}"));
-            }
+        if let Some(m) = obj.get("maximum").and_then(Value::as_f64)
+            && n > m
+        {
+            errors.push(format!("{path}: must be <= {m}"));
         }
-        if let Some(m) = obj.get("exclusiveMinimum").and_then(Value::as_f64) {
-            if n <= m {
-                errors.push(format!("{path}: must be > {m}"));
-            }
+        if let Some(m) = obj.get("exclusiveMinimum").and_then(Value::as_f64)
+            && n <= m
+        {
+            errors.push(format!("{path}: must be > {m}"));
         }
-        if let Some(m) = obj.get("exclusiveMaximum").and_then(Value::as_f64) {
-            if n >= m {
-                errors.push(format!("{path}: must be < {m}"));
-            }
+        if let Some(m) = obj.get("exclusiveMaximum").and_then(Value::as_f64)
+            && n >= m
+        {
+            errors.push(format!("{path}: must be < {m}"));
         }
     }
     if let Some(s) = value.as_str() {
         let len = s.chars().count() as u64;
-        if let Some(m) = obj.get("minLength").and_then(Value::as_u64) {
-            if len < m {
-                errors.push(format!("{path}: must have at least {m} characters"));
-            }
+        if let Some(m) = obj.get("minLength").and_then(Value::as_u64)
+            && len < m
+        {
+            errors.push(format!("{path}: must have at least {m} characters"));
         }
-        if let Some(m) = obj.get("maxLength").and_then(Value::as_u64) {
-            if len > m {
-                errors.push(format!("{path}: must have at most {m} characters"));
-            }
+        if let Some(m) = obj.get("maxLength").and_then(Value::as_u64)
+            && len > m
+        {
+            errors.push(format!("{path}: must have at most {m} characters"));
         }
     }
     if let Some(items) = value.as_array() {
         if let Some(item_schema) = obj.get("items") {
             for (i, item) in items.iter().enumerate() {
-                check(item, item_schema, root, &format!("{path}[{i}]"), depth + 1, errors);
+                check(
+                    item,
+                    item_schema,
+                    root,
+                    &format!("{path}[{i}]"),
+                    depth + 1,
+                    errors,
+                );
             }
         }
-        if let Some(m) = obj.get("minItems").and_then(Value::as_u64) {
-            if (items.len() as u64) < m {
-                errors.push(format!("{path}: must have at least {m} items"));
-            }
+        if let Some(m) = obj.get("minItems").and_then(Value::as_u64)
+            && (items.len() as u64) < m
+        {
+            errors.push(format!("{path}: must have at least {m} items"));
         }
-        if let Some(m) = obj.get("maxItems").and_then(Value::as_u64) {
-            if (items.len() as u64) > m {
-                errors.push(format!("{path}: must have at most {m} items"));
-            }
+        if let Some(m) = obj.get("maxItems").and_then(Value::as_u64)
+            && (items.len() as u64) > m
+        {
+            errors.push(format!("{path}: must have at most {m} items"));
         }
     }
     if let Some(map) = value.as_object() {
@@ -144,7 +166,9 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, depth: usize, 
             match props.and_then(|p| p.get(k)) {
                 Some(s) => check(v, s, root, &sub, depth + 1, errors),
                 None => match obj.get("additionalProperties") {
-                    Some(Value::Bool(false)) => errors.push(format!("{path}: unexpected property \"{k}\"")),
+                    Some(Value::Bool(false)) => {
+                        errors.push(format!("{path}: unexpected property \"{k}\""))
+                    }
                     Some(s @ Value::Object(_)) => check(v, s, root, &sub, depth + 1, errors),
                     _ => {}
                 },
@@ -156,14 +180,14 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, depth: usize, 
             check(value, s, root, path, depth + 1, errors);
         }
     }
-    if let Some(any) = obj.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(|s| {
+    if let Some(any) = obj.get("anyOf").and_then(Value::as_array)
+        && !any.iter().any(|s| {
             let mut e = Vec::new();
             check(value, s, root, path, depth + 1, &mut e);
             e.is_empty()
-        }) {
-            errors.push(format!("{path}: matches none of anyOf"));
-        }
+        })
+    {
+        errors.push(format!("{path}: matches none of anyOf"));
     }
     if let Some(one) = obj.get("oneOf").and_then(Value::as_array) {
         let n = one
@@ -175,7 +199,9 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, depth: usize, 
             })
             .count();
         if n != 1 {
-            errors.push(format!("{path}: must match exactly one of oneOf (matched {n})"));
+            errors.push(format!(
+                "{path}: must match exactly one of oneOf (matched {n})"
+            ));
         }
     }
 }
@@ -222,7 +248,12 @@ mod tests {
             (json!([1]), false),
         ];
         for (v, ok) in cases {
-            assert_eq!(validate(&v, &schema).is_empty(), ok, "{v}: {:?}", validate(&v, &schema));
+            assert_eq!(
+                validate(&v, &schema).is_empty(),
+                ok,
+                "{v}: {:?}",
+                validate(&v, &schema)
+            );
         }
     }
 
