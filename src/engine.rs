@@ -633,7 +633,12 @@ impl<'a> Session<'a> {
                 }
             }
             match result.get("nextCursor") {
-                None | Some(Value::Null) => break,
+                None => break,
+                Some(c) if !c.is_string() => {
+                    // The schema makes nextCursor an optional string: the last page omits it.
+                    self.fail(Level::Must, format!("{label}: page {pages} of {method} has nextCursor {c}; it must be a string, or absent on the last page"));
+                    break;
+                }
                 Some(cursor) if cursors.contains(cursor) => {
                     self.fail(level, format!("{label}: {method} returned cursor {cursor} again on page {pages}: the pages loop"));
                     break;

@@ -24,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Run the conformance checks against a server (default: the bundled reference server).
     Run(RunArgs),
@@ -335,6 +336,9 @@ fn run(args: RunArgs) -> Result<bool, String> {
     };
     let outputs = args.reports.outputs();
     outputs.check()?;
+    if args.reports.write_baseline.as_deref() == Some("-") && outputs.stdout_taken() {
+        return Err("only one report can go to stdout (`-`): --write-baseline and another".into());
+    }
     let baseline = match &args.reports.expected_failures {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
@@ -387,8 +391,9 @@ fn run(args: RunArgs) -> Result<bool, String> {
         b.apply(&mut report, path);
     }
     report::redact::report(&mut report, &secrets);
-    live.finish(Some(&report))?;
+    let streamed = live.finish(Some(&report));
     outputs.write(&report)?;
+    streamed?;
     if let Some(path) = &args.reports.write_baseline {
         let recorded = Baseline::record(&report, &format!("recorded on {}", baseline::today()));
         report::output::write_out(path, &recorded.to_text(baseline::Format::of_path(path)))?;
@@ -399,7 +404,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
             eprintln!("mcp-conform: warning: baseline entry {} matched no exercised check ({})", e.label(), e.reason);
         }
     }
-    let summary_to_stderr = outputs.stdout_taken();
+    let summary_to_stderr = outputs.stdout_taken() || args.reports.write_baseline.as_deref() == Some("-");
     let color = report::output::color_wanted(if summary_to_stderr {
         std::io::stderr().is_terminal()
     } else {

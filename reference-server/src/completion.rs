@@ -77,7 +77,11 @@ pub(crate) fn complete(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, 
     let matching: Vec<String> = all.into_iter().filter(|v| v.starts_with(prefix)).collect();
     let total = matching.len();
     let limit = if ctx.has(Defect::CompletionTooManyValues) { usize::MAX } else { MAX_VALUES };
-    let values: Vec<String> = matching.into_iter().take(limit).collect();
+    let mut values: Vec<String> = matching.into_iter().take(limit).collect();
+    if ctx.has(Defect::CompletionTooManyValues) {
+        // The defect must show on any completion, not only on long candidate lists.
+        values.extend((values.len()..=MAX_VALUES).map(|i| format!("{prefix}extra-{i}")));
+    }
     let has_more = values.len() < total && !ctx.has(Defect::CompletionWrongHasMore);
     Ok(json!({"completion": {"values": values, "total": total, "hasMore": has_more}}))
 }

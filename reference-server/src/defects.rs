@@ -110,6 +110,13 @@ defects! {
     DiscoverMissingVersions => "discover-missing-versions": "server/discover lacks supportedVersions",
     LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
     HeaderMismatchAccepted => "header-mismatch-accepted": "an Mcp-Method header that disagrees with the body is accepted instead of rejected with -32020",
+    // --- added with the harness's case library ---
+    SetLevelError => "set-level-error": "logging/setLevel with a valid level fails with -32603",
+    NoServerInfoMeta => "no-server-info-meta": "2026-07-28 results omit _meta io.modelcontextprotocol/serverInfo",
+    RequireInitialize => "require-initialize": "2026-07-28 requests are refused until an initialize handshake, which the stateless protocol does not have",
+    TemplatesListBadSchema => "templates-list-bad-schema": "the first template in resources/templates/list lacks uriTemplate",
+    SubscribeError => "subscribe-error": "resources/subscribe to a listed resource fails with -32603",
+    ToolNameInvalid => "tool-name-invalid": "the first tool's name contains a space and an exclamation mark",
 }
 
 impl Defect {

@@ -122,6 +122,9 @@ pub(crate) fn decorate_result(conn: &Connection, req: &Req, result: &mut Value) 
             obj.insert("cacheScope".into(), json!(scope));
         }
     }
+    if conn.has(Defect::NoServerInfoMeta) {
+        return;
+    }
     let meta = obj.entry("_meta").or_insert_with(|| json!({}));
     if let Some(m) = meta.as_object_mut() {
         m.insert(META_SERVER_INFO.into(), json!({"name": server::SERVER_NAME, "version": server::SERVER_VERSION}));

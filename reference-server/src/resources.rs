@@ -104,7 +104,7 @@ pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
 }
 
 pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
-    let items = TEMPLATES
+    let mut items = TEMPLATES
         .iter()
         .map(|t| {
             let mut m = Map::new();
@@ -117,7 +117,12 @@ pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<V
             m.insert("mimeType".into(), json!(t.mime));
             Value::Object(m)
         })
-        .collect();
+        .collect::<Vec<Value>>();
+    if ctx.has(Defect::TemplatesListBadSchema) {
+        if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
+            first.remove("uriTemplate");
+        }
+    }
     pagination::page(ctx, "resource-templates", "resourceTemplates", items, params)
 }
 

@@ -632,7 +632,12 @@ impl Connection {
     fn dispatch(&self, ctx: &Ctx, method: &str, params: Map<String, Value>) -> Reply {
         let modern = ctx.req.modern;
         let now = Reply::Now;
+        if modern && method != "server/discover" && ctx.has(Defect::RequireInitialize) {
+            return now(Err(RpcError::invalid_request("Server not initialized: send initialize first")));
+        }
         match method {
+            "logging/setLevel" if !modern && ctx.has(Defect::SetLevelError) => now(Err(RpcError::internal("logging/setLevel failed"))),
+            "resources/subscribe" if !modern && ctx.has(Defect::SubscribeError) => now(Err(RpcError::internal("subscribe failed"))),
             "ping" if !modern => now(Ok(json!({}))),
             "initialize" if !modern => now(Err(RpcError::invalid_request("already initialized"))),
             "tools/list" => now(tools::list(ctx, &params)),

@@ -65,32 +65,48 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         "Returns text, image and embedded resource content together",
         no_args(),
     ));
-    t.push(tool(
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
         "test_tool_with_logging",
         "Tool with logging",
         "Emits notifications/message log messages (debug, info, warning) while it runs",
         no_args(),
-    ));
-    t.push(tool(
+    )
+    });
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
         "test_tool_with_progress",
         "Tool with progress",
         "Emits notifications/progress (0, 50, 100 of 100) for the request's progressToken",
         no_args(),
-    ));
+    )
+    });
     t.push(tool("test_error_handling", "Error handling", "Always fails with a tool execution error (isError: true)", no_args()));
-    t.push(tool(
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
         "test_sampling",
         "Sampling",
         "Asks the client's LLM (sampling/createMessage) and returns its answer",
         json!({"type": "object", "properties": {"prompt": {"type": "string", "description": "The prompt to send"}}, "required": ["prompt"]}),
-    ));
+    )
+    });
     if v >= Version::V2025_06_18 {
-        t.push(tool(
+        t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
             "test_elicitation",
             "Elicitation",
             "Asks the user for a username and an email (elicitation/create, form mode)",
             json!({"type": "object", "properties": {"message": {"type": "string", "description": "The message shown to the user"}}, "required": ["message"]}),
-        ));
+        )
+    });
     }
     if v >= Version::V2025_11_25 {
         t.push(tool(
@@ -164,7 +180,11 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         ));
     }
-    t.push(tool("list_roots", "List roots", "Asks the client for its roots (roots/list) and lists them", no_args()));
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool("list_roots", "List roots", "Asks the client for its roots (roots/list) and lists them", no_args())
+    });
     t.push(ToolDef {
         annotations: Some(json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": false})),
         ..tool(
@@ -214,6 +234,11 @@ pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
     if ctx.has(Defect::ToolsListBadSchema) {
         if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
             first.remove("inputSchema");
+        }
+    }
+    if ctx.has(Defect::ToolNameInvalid) {
+        if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
+            first.insert("name".into(), json!("bad tool name!"));
         }
     }
     pagination::page(ctx, "tools", "tools", items, params)
