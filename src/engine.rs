@@ -171,11 +171,12 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// The first answer of a session includes the server's start-up. The version probe
-    /// gets one timeout (a dead server is found fast); a case, after the probe proved
-    /// the server answers, gets three, so a loaded machine is not mistaken for a bug.
+    /// The first answer of a session includes the server's start-up (seconds for an
+    /// interpreter under load). The version probe gets two timeouts (a dead server is
+    /// still found fast); a case, after the probe proved the server answers, gets three,
+    /// so a loaded machine is not mistaken for a bug.
     fn setup_wait(&self) -> Duration {
-        if self.probing { self.ctx.timeout } else { self.ctx.timeout * 3 }
+        if self.probing { self.ctx.timeout * 2 } else { self.ctx.timeout * 3 }
     }
 
     fn learn_capabilities(&mut self, result: &Value) {

@@ -231,12 +231,33 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.trim().to_string()))
 }
 
+/// On Ctrl-C or SIGTERM, kill every server this run spawned (they live in their own
+/// process groups), then exit 130: an interrupted run leaves nothing behind.
+fn kill_servers_on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        });
+        mcp_conform::transport::stdio::kill_all_spawned();
+        eprintln!("mcp-conform: interrupted; spawned servers killed");
+        std::process::exit(130);
+    });
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::ReferenceServer { args } => mcp_reference_server::run_cli(args),
         Command::List(args) => exit(list(args)),
-        Command::Run(args) => exit(run(args)),
+        Command::Run(args) => {
+            kill_servers_on_interrupt();
+            exit(run(args))
+        }
         Command::Validate(args) => exit(validate(args)),
         Command::Compare(args) => exit(compare(args)),
         Command::Report(args) => exit(render(args)),

@@ -61,3 +61,5 @@ pub(crate) fn random_token(n: usize) -> String {
 
 #[cfg(test)]
 mod core_tests;
+#[cfg(test)]
+mod schema_tests;

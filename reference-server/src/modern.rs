@@ -211,6 +211,10 @@ struct Listener {
 pub struct Hub {
     listeners: Mutex<Vec<(u64, Listener)>>,
     next: Mutex<u64>,
+    /// Legacy connections that subscribed to resources.
+    legacy: Mutex<Vec<WeakConnection>>,
+    /// How often `test://watched-resource` changed (server-wide).
+    watched: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -220,6 +224,24 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
+    pub(crate) fn watched_revision(&self) -> u64 {
+        self.watched.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub(crate) fn bump_watched(&self) -> u64 {
+        self.watched.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+    pub(crate) fn register_legacy(&self, conn: &Connection) {
+        let mut l = self.legacy.lock().unwrap_or_else(|e| e.into_inner());
+        l.retain(|w| w.upgrade().is_some());
+        if !l.iter().any(|w| w.upgrade().is_some_and(|c| c.same_as(conn))) {
+            l.push(conn.downgrade());
+        }
+    }
+    pub(crate) fn legacy_connections(&self) -> Vec<Connection> {
+        let mut l = self.legacy.lock().unwrap_or_else(|e| e.into_inner());
+        l.retain(|w| w.upgrade().is_some());
+        l.iter().filter_map(WeakConnection::upgrade).collect()
+    }
     fn add(&self, l: Listener) -> u64 {
         let mut n = self.next.lock().unwrap_or_else(|e| e.into_inner());
         *n += 1;

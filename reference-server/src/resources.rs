@@ -132,7 +132,7 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
         let body = match r.uri {
             "test://static-text" => Ok("This is the content of the static text resource.".to_string()),
             "test://static-binary" => Err(media::binary_blob_base64()),
-            WATCHED => Ok(format!("Watched resource, revision {}", ctx.conn.state().watched_revision)),
+            WATCHED => Ok(format!("Watched resource, revision {}", ctx.conn.config().hub.watched_revision())),
             "test://docs/readme" => Ok("# Read me\n\nThis server is the reference target of mcp-conform.\n".to_string()),
             "test://docs/license" => Ok("Apache-2.0".to_string()),
             "test://data/config.json" => Ok(json!({"pageSize": ctx.page_size(), "version": ctx.version().as_str()}).to_string()),
@@ -212,6 +212,7 @@ pub(crate) fn subscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value,
     if !exists(ctx, &uri) {
         return Err(not_found(ctx, &uri));
     }
+    ctx.conn.config().hub.register_legacy(&ctx.conn);
     let start_ticker = {
         let mut s = ctx.conn.state();
         s.subscriptions.insert(uri.clone());
@@ -253,16 +254,19 @@ async fn ticker(conn: Connection) {
 }
 
 fn bump(conn: &Connection) -> u64 {
-    let (rev, notify) = {
-        let mut s = conn.state();
-        s.watched_revision += 1;
-        (s.watched_revision, s.subscriptions.contains(WATCHED) || conn.has(Defect::UpdatedWithoutSubscription))
-    };
-    if notify {
-        conn.send(
-            jsonrpc::notification("notifications/resources/updated", Some(json!({"uri": WATCHED}))),
-            None,
-        );
+    let hub = &conn.config().hub;
+    let rev = hub.bump_watched();
+    let note = || jsonrpc::notification("notifications/resources/updated", Some(json!({"uri": WATCHED})));
+    // Legacy sessions subscribed to it (on any connection of this server).
+    let mut notified_self = false;
+    for c in hub.legacy_connections() {
+        if c.state().subscriptions.contains(WATCHED) {
+            notified_self |= c.same_as(conn);
+            c.send(note(), None);
+        }
+    }
+    if !notified_self && conn.has(Defect::UpdatedWithoutSubscription) && !conn.state().subscriptions.contains(WATCHED) {
+        conn.send(note(), None);
     }
     crate::modern::resource_updated(conn, WATCHED);
     rev

@@ -121,8 +121,6 @@ pub(crate) struct Session {
     pub subscriptions: HashSet<String>,
     /// Whether the dynamic tool `extra_tool` is currently offered.
     pub extra_tool: bool,
-    /// How often `test://watched-resource` changed.
-    pub watched_revision: u64,
     /// Whether the timer that changes the watched resource runs.
     pub watch_ticker: bool,
     next_out_id: i64,
@@ -141,7 +139,6 @@ impl Session {
             log_level: LogLevel::Debug,
             subscriptions: HashSet::new(),
             extra_tool: false,
-            watched_revision: 0,
             watch_ticker: false,
             next_out_id: 0,
             pending: HashMap::new(),
@@ -222,10 +219,13 @@ pub struct Connection {
     inner: Arc<Inner>,
 }
 
+/// Where a connection's outgoing messages go.
+pub type Sink = Arc<dyn Fn(Outgoing) + Send + Sync>;
+
 struct Inner {
     config: Arc<Config>,
     state: Mutex<Session>,
-    out: mpsc::UnboundedSender<Outgoing>,
+    out: Sink,
 }
 
 /// A weak handle to a connection (for server-wide registries).
@@ -250,7 +250,20 @@ pub(crate) struct Ctx {
 impl Connection {
     /// A new connection whose outgoing messages go to `out`.
     pub fn new(config: Arc<Config>, out: mpsc::UnboundedSender<Outgoing>) -> Connection {
-        Connection { inner: Arc::new(Inner { config, state: Mutex::new(Session::new()), out }) }
+        Connection::with_sink(config, Arc::new(move |o| {
+            let _ = out.send(o);
+        }))
+    }
+
+    /// A new connection whose outgoing messages are handed to `sink`, synchronously,
+    /// in order.
+    pub fn with_sink(config: Arc<Config>, sink: Sink) -> Connection {
+        Connection { inner: Arc::new(Inner { config, state: Mutex::new(Session::new()), out: sink }) }
+    }
+
+    /// Whether two handles name the same connection.
+    pub fn same_as(&self, other: &Connection) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     pub fn downgrade(&self) -> WeakConnection {
@@ -301,7 +314,7 @@ impl Connection {
         if self.is_closed() {
             return;
         }
-        let _ = self.inner.out.send(Outgoing { message, related });
+        (self.inner.out)(Outgoing { message, related });
     }
 
     /// Handles one line/body of bytes: parse errors are answered here.
@@ -327,6 +340,17 @@ impl Connection {
         let e = RpcError::new(jsonrpc::PARSE_ERROR, format!("Parse error: {detail}"));
         let msg = self.respond(&id, Err(e), None);
         self.send(msg, None);
+    }
+
+    /// An error response for `id`, shaped like every other response (defects included).
+    pub fn error_response(&self, id: &Value, e: RpcError) -> Value {
+        self.respond(id, Err(e), None)
+    }
+
+    /// Treats the connection as initialized with `version` (used when a transport
+    /// serves a request outside any session because of a defect).
+    pub fn assume_initialized(&self, version: Version) {
+        self.state().version = Some(version);
     }
 
     /// Handles one parsed JSON value: a message or a batch.
@@ -379,6 +403,11 @@ impl Connection {
         }
         let mut ready = Vec::new();
         let mut deferred = Vec::new();
+        // The batch's answer belongs to its first request (transports route by it).
+        let related = items.iter().find_map(|i| match jsonrpc::classify(i) {
+            Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
+            _ => None,
+        });
         for item in items {
             let is_initialize = item.get("method").and_then(Value::as_str) == Some("initialize");
             if is_initialize {
@@ -395,12 +424,11 @@ impl Connection {
         }
         if deferred.is_empty() {
             if !ready.is_empty() {
-                self.send(Value::Array(ready), None);
+                self.send(Value::Array(ready), related);
             }
             return;
         }
         let conn = self.clone();
-        let related = Some(deferred[0].0.key.clone());
         let futs: Vec<_> = deferred
             .into_iter()
             .map(|(req, fut)| {
