@@ -14,8 +14,9 @@
 #   OFFICIAL_CACHE=/some/dir scripts/official-suite.sh                    # where installs live
 #   OFFICIAL_URL=http://127.0.0.1:3001/mcp scripts/official-suite.sh     # a server already running
 #
-# Results: target/official-suite/<version>/ (the suite's checks.json files and logs) and
-# target/official-suite/mcp-conform.json (our report on the same server).
+# Results: target/official-suite/<version>/<run>/ (the suite's output.txt and results/ with
+# one checks.json per scenario) and
+# target/official-suite/mcp-conform*.json (our reports on the same server).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -127,7 +128,7 @@ run() {
   log=$dir/output.txt
   local started=$SECONDS
   # The suite writes results/ under the working directory: keep it under target/.
-  (cd "$dir" && timeout 900 "$NODE" "$CACHE/conformance-$v/node_modules/$PKG/dist/index.js" server --url "$URL" "$@") >"$log" 2>&1
+  (cd "$dir" && timeout 900 "$NODE" "$CACHE/conformance-$v/node_modules/$PKG/dist/index.js" server --url "$URL" -o "$dir/results" "$@") >"$log" 2>&1
   local code=$?
   local total
   total=$(grep -E '^Total: ' "$log" | tail -1 | sed 's/^Total: //')
@@ -154,19 +155,29 @@ for v in "${VERSIONS[@]}"; do
   esac
 done
 
+# ours: the built-in library's official cases, then those parked in pending/official
+# (fixture cases waiting for the reference server), when there are any.
+declare -a OURS_ROWS
+ours() {
+  local label=$1 name=$2; shift 2
+  local started=$SECONDS code
+  "$BIN" run --url "$URL" --suite official --json "$OUT/$name.json" "$@" >"$OUT/$name.txt" 2>&1
+  code=$?
+  OURS_ROWS+=("$(printf '%-16s %-34s exit %-3s %4ss  %s' "mcp-conform" "$label" "$code" "$((SECONDS - started))" "$(tail -1 "$OUT/$name.txt")")")
+}
 say "running mcp-conform run --suite official on the same server ..."
-OURS_STARTED=$SECONDS
-"$BIN" run --url "$URL" --suite official --json "$OUT/mcp-conform.json" >"$OUT/mcp-conform.txt" 2>&1
-OURS_CODE=$?
-OURS=$(tail -1 "$OUT/mcp-conform.txt")
+ours "run --suite official" mcp-conform
+if [ -d "$ROOT/pending/official" ]; then
+  ours "... --cases pending/official" mcp-conform-pending --cases "$ROOT/pending/official"
+fi
 
 echo
 echo "== official suite against $URL =="
 printf '%-16s %-34s %-8s %6s  %s\n' version run code time totals
 for r in "${ROWS[@]}"; do echo "$r"; done
-printf '%-16s %-34s exit %-3s %4ss  %s\n' "mcp-conform" "run --suite official" "$OURS_CODE" "$((SECONDS - OURS_STARTED))" "$OURS"
+for r in "${OURS_ROWS[@]}"; do echo "$r"; done
 echo
-echo "logs: $OUT/<version>/<run>/output.txt; ours: $OUT/mcp-conform.json"
+echo "logs: $OUT/<version>/<run>/output.txt; ours: $OUT/mcp-conform*.json"
 if [ "$FAILED" = 1 ]; then
   say "FAIL: an official run reported failures"
   exit 1
