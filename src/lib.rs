@@ -4,16 +4,21 @@
 //! [`target::Target`], and [`runner::run`] it to get a [`report::Report`].
 //! See ARCHITECTURE.md for the bird's-eye view and the code map.
 
+pub mod baseline;
 pub mod case;
 pub mod catalogue;
 pub mod check;
+pub mod compare;
 pub mod engine;
 pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod shard;
 pub mod spec;
 pub mod target;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trace;
 pub mod transcript;
 pub mod transport;

@@ -2,6 +2,7 @@
 //! outcome to an exit code (0 conforming, 1 findings, 2 usage or harness error).
 
 use clap::{Args, Parser, Subcommand};
+use mcp_conform::baseline::{self, Baseline};
 use mcp_conform::case::{self, Case};
 use mcp_conform::report::{self, Report};
 use mcp_conform::runner::{self, RunConfig, VersionSelection};
@@ -11,6 +12,7 @@ use mcp_conform::target::Target;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -22,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Run the conformance checks against a server (default: the bundled reference server).
     Run(RunArgs),
@@ -31,6 +34,11 @@ enum Command {
     Validate(ValidateArgs),
     /// Fuzz a server's message handling: seeded, shrinking, optionally differential.
     Fuzz(FuzzArgs),
+    /// Compare two JSON reports: what got better, worse, new, gone (exit 1 if worse).
+    Compare(CompareArgs),
+    /// Write reports (HTML, JUnit, ...) from saved JSON reports; several are merged
+    /// (e.g. the shards of a run). Exit 1 if the merged report has failures.
+    Report(ReportCmdArgs),
     /// Run the bundled reference server (see `mcp-conform reference-server --help`).
     #[command(disable_help_flag = true)]
     ReferenceServer {
@@ -68,9 +76,11 @@ struct RunArgs {
     /// Case ids or trial names to run, as globs (repeatable): `lifecycle/*`, `tools`.
     #[arg(long = "filter")]
     filters: Vec<String>,
-    /// Write the JSON report to FILE (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
-    json: Option<String>,
+    #[command(flatten)]
+    reports: ReportArgs,
+    /// Run only part K of N of the trials (deterministic by trial name; see docs/ci.md).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<mcp_conform::shard::Shard>,
     /// Per-response timeout in milliseconds.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
@@ -83,6 +93,27 @@ struct RunArgs {
     /// Sessions to run at once.
     #[arg(long)]
     jobs: Option<usize>,
+    /// `all` (every case) or `official`: only the cases that stand for a scenario or check
+    /// of the official `@modelcontextprotocol/conformance` suite (those with `aliases`).
+    #[arg(long, default_value = "all")]
+    suite: Suite,
+}
+
+/// Which cases `run` takes from the library.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    All,
+    Official,
+}
+
+impl Suite {
+    fn keeps(self, case: &Case) -> bool {
+        match self {
+            Suite::All => true,
+            // Every alias is an official suite id (scenario, or `scenario:check`).
+            Suite::Official => !case.aliases.is_empty(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -95,6 +126,82 @@ struct ValidateArgs {
     schema_dir: Option<PathBuf>,
     /// The trace: one JSON-RPC message per line (or transcript entries); `-` for stdin.
     file: String,
+}
+
+/// Reports, baseline and NDJSON stream of a run (`-` = stdout, for one of them at most).
+#[derive(Args)]
+struct ReportArgs {
+    /// Write the JSON report to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<String>,
+    /// Write a Markdown summary (CI job summaries, PR comments) to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<String>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<String>,
+    /// Write a SARIF 2.1.0 log (code-scanning dashboards) to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<String>,
+    /// Stream one JSON result per line to FILE as checks finish, then a summary line.
+    #[arg(long, value_name = "FILE")]
+    ndjson: Option<String>,
+    /// Known failures (YAML, or JSON for `.json`): matched failures become xfail;
+    /// entries whose checks now pass are stale and fail the run.
+    #[arg(long, value_name = "FILE")]
+    expected_failures: Option<String>,
+    /// Write the current failures and warnings as a baseline to FILE (YAML, or JSON for `.json`).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<String>,
+}
+
+impl ReportArgs {
+    fn outputs(&self) -> report::output::Outputs {
+        report::output::Outputs {
+            json: self.json.clone(),
+            junit: self.junit.clone(),
+            markdown: self.markdown.clone(),
+            html: self.html.clone(),
+            sarif: self.sarif.clone(),
+            ndjson: self.ndjson.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The earlier JSON report.
+    old: PathBuf,
+    /// The later JSON report.
+    new: PathBuf,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ReportCmdArgs {
+    /// JSON reports written by `run --json`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the (merged) JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<String>,
+    /// Write a Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<String>,
+    /// Write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<String>,
+    /// Write a SARIF 2.1.0 log to FILE.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<String>,
 }
 
 #[derive(Args)]
@@ -126,14 +233,40 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.trim().to_string()))
 }
 
+/// On Ctrl-C or SIGTERM, kill every server this run spawned (they live in their own
+/// process groups), then exit 130: an interrupted run leaves nothing behind.
+fn kill_servers_on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        });
+        mcp_conform::transport::stdio::kill_all_spawned();
+        eprintln!("mcp-conform: interrupted; spawned servers killed");
+        std::process::exit(130);
+    });
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::ReferenceServer { args } => mcp_reference_server::run_cli(args),
         Command::List(args) => exit(list(args)),
-        Command::Run(args) => exit(run(args)),
+        Command::Run(args) => {
+            kill_servers_on_interrupt();
+            exit(run(args))
+        }
         Command::Validate(args) => exit(validate(args)),
-        Command::Fuzz(args) => exit(fuzz(args)),
+        Command::Fuzz(args) => {
+            kill_servers_on_interrupt();
+            exit(fuzz(args))
+        }
+        Command::Compare(args) => exit(compare(args)),
+        Command::Report(args) => exit(render(args)),
     }
 }
 
@@ -222,28 +355,90 @@ fn target_of(args: &TargetArgs) -> Result<Target, String> {
 
 fn run(args: RunArgs) -> Result<bool, String> {
     let target = target_of(&args.target)?;
-    let cases = load_cases(args.cases.as_ref())?;
+    let mut cases = load_cases(args.cases.as_ref())?;
+    cases.retain(|c| args.suite.keeps(c));
     let schemas = match &args.schema_dir {
         Some(d) => SchemaSet::from_dir(d)?,
         None => SchemaSet::embedded()?,
     };
+    let outputs = args.reports.outputs();
+    outputs.check()?;
+    if args.reports.write_baseline.as_deref() == Some("-") && outputs.stdout_taken() {
+        return Err("only one report can go to stdout (`-`): --write-baseline and another".into());
+    }
+    let baseline = match &args.reports.expected_failures {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let b = Baseline::parse(&text, baseline::Format::of_path(path)).map_err(|e| format!("{path}: {e}"))?;
+            Some(Arc::new(b))
+        }
+        None => None,
+    };
+    let mut filters = args.filters.clone();
+    if let Some(shard) = args.shard {
+        filters = mcp_conform::shard::trial_filters(&cases, &args.filters, target.transport_kind(), shard)
+            .map_err(|e| e.to_string())?;
+        if filters.is_empty() {
+            // Nothing of this shard: a filter no trial matches makes an empty run.
+            filters.push("!no-trial-in-this-shard!".into());
+        }
+    }
+    let secrets = report::redact::secrets_of(&target);
+    let live = Arc::new(report::output::Live::new(
+        report::output::stderr_is_terminal(),
+        args.reports.ndjson.as_deref(),
+        baseline.clone(),
+        secrets.clone(),
+    )?);
     let config = RunConfig {
         target,
         versions: args.spec_version.clone(),
-        filters: args.filters.clone(),
+        filters,
         timeout: Duration::from_millis(args.timeout),
         close_grace: Duration::from_millis((args.timeout / 2).clamp(100, 2000)),
         schemas,
         cases,
         jobs: args.jobs.unwrap_or_else(runner::default_jobs),
-        on_result: None,
+        on_result: Some(live.hook()),
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let report = runtime.block_on(runner::run(config)).map_err(|e| e.to_string())?;
-    write_reports(&args, &report)?;
-    let stdout_taken = args.json.as_deref() == Some("-");
-    let summary = report::terminal::summary(&report, color_wanted());
-    if stdout_taken {
+    let mut report = match runtime.block_on(runner::run(config)) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = live.finish(None);
+            return Err(e.to_string());
+        }
+    };
+    if let Some(shard) = args.shard {
+        report.results.retain(|r| shard.contains(&r.trial_name()));
+        report.shard = Some(report::ShardInfo { index: shard.index, count: shard.count });
+        report.recount();
+    }
+    if let (Some(b), Some(path)) = (&baseline, &args.reports.expected_failures) {
+        b.apply(&mut report, path);
+    }
+    report::redact::report(&mut report, &secrets);
+    let streamed = live.finish(Some(&report));
+    outputs.write(&report)?;
+    streamed?;
+    if let Some(path) = &args.reports.write_baseline {
+        let recorded = Baseline::record(&report, &format!("recorded on {}", baseline::today()));
+        report::output::write_out(path, &recorded.to_text(baseline::Format::of_path(path)))?;
+        eprintln!("mcp-conform: wrote {} expected failures to {path}", recorded.entries.len());
+    }
+    if let Some(b) = &report.baseline {
+        for e in b.entries.iter().filter(|e| e.state == report::EntryState::Unused) {
+            eprintln!("mcp-conform: warning: baseline entry {} matched no exercised check ({})", e.label(), e.reason);
+        }
+    }
+    let summary_to_stderr = outputs.stdout_taken() || args.reports.write_baseline.as_deref() == Some("-");
+    let color = report::output::color_wanted(if summary_to_stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    });
+    let summary = report::terminal::summary(&report, color);
+    if summary_to_stderr {
         eprint!("{summary}");
     } else {
         print!("{summary}");
@@ -251,23 +446,47 @@ fn run(args: RunArgs) -> Result<bool, String> {
     Ok(!report.has_failures())
 }
 
-fn color_wanted() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+fn read_report(p: &PathBuf) -> Result<Report, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not a JSON report: {e}", p.display()))
 }
 
-fn write_reports(args: &RunArgs, report: &Report) -> Result<(), String> {
-    if let Some(path) = &args.json {
-        write_out(path, &report::json::to_string(report))?;
-    }
-    Ok(())
-}
-
-fn write_out(path: &str, text: &str) -> Result<(), String> {
-    if path == "-" {
-        std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write to stdout: {e}"))
+fn render(args: ReportCmdArgs) -> Result<bool, String> {
+    let reports = args.inputs.iter().map(read_report).collect::<Result<Vec<_>, _>>()?;
+    let mut report = Report::merge(reports).ok_or("no report given")?;
+    report::redact::report(&mut report, &[]);
+    let outputs = report::output::Outputs {
+        json: args.json,
+        junit: args.junit,
+        markdown: args.markdown,
+        html: args.html,
+        sarif: args.sarif,
+        ndjson: None,
+    };
+    outputs.check()?;
+    outputs.write(&report)?;
+    let to_stderr = outputs.stdout_taken();
+    let color = report::output::color_wanted(if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() });
+    let summary = report::terminal::summary(&report, color);
+    if to_stderr {
+        eprint!("{summary}");
     } else {
-        std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+        print!("{summary}");
     }
+    Ok(!report.has_failures())
+}
+
+fn compare(args: CompareArgs) -> Result<bool, String> {
+    let (old, new) = (read_report(&args.old)?, read_report(&args.new)?);
+    let c = mcp_conform::compare::compare(&old, &new);
+    if args.json {
+        let mut s = serde_json::to_string_pretty(&c).map_err(|e| e.to_string())?;
+        s.push('\n');
+        report::output::write_out("-", &s)?;
+    } else {
+        print!("{}", mcp_conform::compare::to_text(&c, report::output::color_wanted(std::io::stdout().is_terminal())));
+    }
+    Ok(!c.got_worse())
 }
 
 // ----- mcp-conform fuzz ------------------------------------------------------------
@@ -357,7 +576,7 @@ fn fuzz(args: FuzzArgs) -> Result<bool, String> {
         config.reference = Some(Target::Stdio { command: vec![exe.display().to_string(), "reference-server".into()], env: Vec::new() });
     }
     eprintln!("mcp-conform fuzz: seed {seed}");
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = report::output::stderr_is_terminal().then(|| {
         let bar = match config.budget {
             Budget::Count(n) => indicatif::ProgressBar::new(n),
             Budget::Duration(_) => indicatif::ProgressBar::new_spinner(),
@@ -380,10 +599,12 @@ fn fuzz(args: FuzzArgs) -> Result<bool, String> {
     }
     let report = report?;
     if let Some(path) = &args.json {
-        write_out(path, &(serde_json::to_string_pretty(&report).expect("a report always serialises") + "\n"))?;
+        report::output::write_out(path, &(serde_json::to_string_pretty(&report).expect("a report always serialises") + "\n"))?;
     }
-    let summary = fuzz::terminal_summary(&report, color_wanted());
-    if args.json.as_deref() == Some("-") {
+    let to_stderr = args.json.as_deref() == Some("-");
+    let color = report::output::color_wanted(if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() });
+    let summary = fuzz::terminal_summary(&report, color);
+    if to_stderr {
         eprint!("{summary}");
     } else {
         print!("{summary}");

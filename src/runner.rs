@@ -79,7 +79,7 @@ pub fn build_filter(filters: &[String]) -> Result<Option<GlobSet>, RunError> {
 
 /// The number of sessions to run at once by default.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8).clamp(4, 32)
+    std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 32)
 }
 
 pub async fn run(config: RunConfig) -> Result<Report, RunError> {
@@ -204,6 +204,8 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
         },
         summary: Summary::of(&results),
         results,
+        baseline: None,
+        shard: None,
     })
 }
 

@@ -7,3 +7,6 @@ pub fn to_string(report: &Report) -> String {
     s.push('\n');
     s
 }
+
+/// The JSON Schema of this report (`schemas/report.schema.json`).
+pub const SCHEMA: &str = include_str!("../../schemas/report.schema.json");
