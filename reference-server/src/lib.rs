@@ -66,4 +66,6 @@ pub(crate) fn random_token(n: usize) -> String {
 #[cfg(test)]
 mod core_tests;
 #[cfg(test)]
+mod defect_tests;
+#[cfg(test)]
 mod schema_tests;

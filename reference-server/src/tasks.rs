@@ -111,17 +111,19 @@ pub(crate) fn tag(params: &mut Value, task_id: &str) {
 pub(crate) fn set_status(conn: &Connection, id: &str, status: &'static str, message: Option<&str>) {
     let mut s = conn.state();
     if let Some(t) = s.tasks.iter_mut().find(|t| t.id == id)
-        && !terminal(t.status) && t.status != status {
-            t.status = status;
-            t.status_message = message.map(str::to_string);
-            t.updated_at = SystemTime::now();
-            let snapshot = task_json(t);
-            drop(s);
-            conn.send(
-                jsonrpc::notification("notifications/tasks/status", Some(Value::Object(snapshot))),
-                None,
-            );
-        }
+        && !terminal(t.status)
+        && t.status != status
+    {
+        t.status = status;
+        t.status_message = message.map(str::to_string);
+        t.updated_at = SystemTime::now();
+        let snapshot = task_json(t);
+        drop(s);
+        conn.send(
+            jsonrpc::notification("notifications/tasks/status", Some(Value::Object(snapshot))),
+            None,
+        );
+    }
 }
 
 /// Starts `work` as a task and answers with a `CreateTaskResult`.
