@@ -327,9 +327,9 @@ fn normalize(v: &mut Value) {
             if let Some(Value::String(s)) = m.get_mut("text")
                 && (s.starts_with("test://watched-resource is now at revision")
                     || s.starts_with("Started task"))
-                {
-                    *s = "<varies>".into();
-                }
+            {
+                *s = "<varies>".into();
+            }
             m.values_mut().for_each(normalize);
         }
         Value::Array(a) => a.iter_mut().for_each(normalize),

@@ -472,3 +472,86 @@ async fn modern_listen_over_http() {
         .unwrap();
     assert_eq!(g.status(), 405);
 }
+
+#[tokio::test]
+async fn more_http_defects() {
+    let ping = json!({"jsonrpc":"2.0","id":9,"method":"ping"});
+    // unknown-session-accepted
+    let base = start(&["unknown-session-accepted"]).await;
+    assert_eq!(
+        post(&base, Some("nope"), ping.clone(), BOTH).await.status(),
+        200
+    );
+    // missing-session-accepted
+    let base = start(&["missing-session-accepted"]).await;
+    assert_eq!(post(&base, None, ping.clone(), BOTH).await.status(), 200);
+    // protocol-version-header-ignored
+    let base = start(&["protocol-version-header-ignored"]).await;
+    let sid = init(&base).await;
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-session-id", &sid)
+        .header("mcp-protocol-version", "1999-01-01")
+        .body(ping.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // delete-ignored
+    let base = start(&["delete-ignored"]).await;
+    let sid = init(&base).await;
+    client()
+        .delete(format!("{base}/mcp"))
+        .header("mcp-session-id", &sid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        post(&base, Some(&sid), ping.clone(), BOTH).await.status(),
+        200
+    );
+    // wrong-content-type-header
+    let base = start(&["wrong-content-type-header"]).await;
+    let sid = init(&base).await;
+    let r = post(&base, Some(&sid), ping.clone(), BOTH).await;
+    assert_eq!(r.headers()["content-type"], "text/plain");
+    // session-id-predictable
+    let base = start(&["session-id-predictable"]).await;
+    let a = init(&base).await;
+    let b = init(&base).await;
+    assert!(a.starts_with("session-") && b.starts_with("session-") && a != b);
+    // header-mismatch-accepted
+    let base = start(&["header-mismatch-accepted"]).await;
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "prompts/list")
+        .body(
+            json!({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta": meta}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn sse_no_endpoint_event_defect() {
+    use futures_util::StreamExt;
+    let base = start(&["sse-no-endpoint-event"]).await;
+    let r = client()
+        .get(format!("{base}/sse"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let mut stream = r.bytes_stream();
+    let first = tokio::time::timeout(std::time::Duration::from_millis(200), stream.next()).await;
+    assert!(first.is_err(), "no event expected, got {first:?}");
+}
