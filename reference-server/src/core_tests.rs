@@ -1571,3 +1571,22 @@ async fn task_defects() {
         .await;
     assert!(r.get("_meta").is_none(), "{r}");
 }
+
+#[tokio::test]
+async fn form_elicitation_needs_form_mode() {
+    let mut t = T::initialized_with("2025-11-25", &[], json!({"elicitation": {"url": {}}})).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "test_elicitation", "arguments": {"message": "m"}}),
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    assert!(t.seen.is_empty());
+    // 2025-06-18 knows no modes: any elicitation capability means form.
+    let mut t = T::initialized_with("2025-06-18", &[], json!({"elicitation": {}})).await;
+    t.send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "test_elicitation", "arguments": {"message": "m"}}}));
+    let req = t.recv().await;
+    assert_eq!(req["method"], "elicitation/create");
+    assert!(req["params"].get("mode").is_none());
+}

@@ -1076,6 +1076,18 @@ impl Ctx {
         }
     }
 
+    /// Whether the client accepts form mode elicitation: any `elicitation` capability
+    /// before 2025-11-25; from then on `form`, or an empty object (form only).
+    pub fn client_supports_form_elicitation(&self) -> bool {
+        match self.req.client_caps.get("elicitation") {
+            Some(Value::Object(m)) => {
+                self.version() < Version::V2025_11_25 || m.is_empty() || m.contains_key("form")
+            }
+            Some(v) => !v.is_null(),
+            None => false,
+        }
+    }
+
     /// Whether the client declared URL mode elicitation (2025-11-25+).
     pub fn client_supports_url_elicitation(&self) -> bool {
         self.req

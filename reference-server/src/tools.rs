@@ -607,6 +607,11 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             if v >= Version::V2025_11_25 {
                 params["mode"] = json!("form");
             }
+            if !ctx.client_supports_form_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(ClientError::NoCapability("elicitation").into());
+            }
             let r = ctx
                 .client_request(
                     "elicitation",
