@@ -220,3 +220,14 @@ mod tests {
         assert_eq!(Defects::parse(&["nope"]).unwrap_err(), "nope");
     }
 }
+
+#[cfg(test)]
+mod readme_tests {
+    #[test]
+    fn readme_lists_every_defect() {
+        let readme = include_str!("../README.md");
+        for (name, desc) in super::TABLE {
+            assert!(readme.contains(&format!("| `{name}` | {desc} |")), "README.md lacks or misdescribes {name}");
+        }
+    }
+}
