@@ -26,6 +26,7 @@ const TRANSPORT_ONLY: &[&str] = &[
     "sse-no-endpoint-event",
     "header-mismatch-accepted",
     "session-id-predictable",
+    "param-header-ignored",
 ];
 
 enum Step {

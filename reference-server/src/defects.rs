@@ -110,6 +110,7 @@ defects! {
     DiscoverMissingVersions => "discover-missing-versions": "server/discover lacks supportedVersions",
     LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
     HeaderMismatchAccepted => "header-mismatch-accepted": "an Mcp-Method header that disagrees with the body is accepted instead of rejected with -32020",
+    ParamHeaderIgnored => "param-header-ignored": "a Mcp-Param-* header that disagrees with its x-mcp-header tool argument is accepted instead of rejected with -32020",
     ListenNoAck => "listen-no-ack": "subscriptions/listen streams start without notifications/subscriptions/acknowledged",
     ListenMissingSubscriptionId => "listen-missing-subscription-id": "notifications on a subscriptions/listen stream lack io.modelcontextprotocol/subscriptionId",
     RequestStateUnverified => "request-state-unverified": "a forged or foreign requestState is accepted instead of rejected",
@@ -227,7 +228,10 @@ mod readme_tests {
     fn readme_lists_every_defect() {
         let readme = include_str!("../README.md");
         for (name, desc) in super::TABLE {
-            assert!(readme.contains(&format!("| `{name}` | {desc} |")), "README.md lacks or misdescribes {name}");
+            assert!(
+                readme.contains(&format!("| `{name}` | {desc} |")),
+                "README.md lacks or misdescribes {name}"
+            );
         }
     }
 }

@@ -785,7 +785,12 @@ fn decode_header_value(v: &str) -> Option<String> {
 }
 
 /// Checks the mirrored headers of a 2026-07-28 POST against its body.
-fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Result<(), String> {
+fn check_modern_headers(
+    headers: &HeaderMap,
+    method: &str,
+    params: &Value,
+    param_headers_ignored: bool,
+) -> Result<(), String> {
     let body_version = params
         .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
         .and_then(Value::as_str)
@@ -813,6 +818,39 @@ fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Re
         "resources/read" => params.get("uri"),
         _ => None,
     };
+    if method == "tools/call" && !param_headers_ignored {
+        let tool = params.get("name").and_then(Value::as_str).unwrap_or("");
+        let args = params.get("arguments").cloned().unwrap_or(Value::Null);
+        for (path, header) in crate::tools::mirrored_params(tool) {
+            let mut v = &args;
+            for p in &path {
+                v = v.get(p).unwrap_or(&Value::Null);
+            }
+            let expected = match v {
+                Value::Null => continue, // no value: no header expected
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            let name = format!("mcp-param-{}", header.to_ascii_lowercase());
+            let Some(raw) = headers.get(name.as_str()) else {
+                return Err(format!("the Mcp-Param-{header} header is missing"));
+            };
+            let Some(got) = raw.to_str().ok().and_then(decode_header_value) else {
+                return Err(format!("the Mcp-Param-{header} header value is malformed"));
+            };
+            let same = match v {
+                Value::Number(n) => got.parse::<f64>().ok() == n.as_f64(),
+                _ => got == expected,
+            };
+            if !same {
+                return Err(format!(
+                    "Mcp-Param-{header} header value '{got}' does not match body value '{expected}'"
+                ));
+            }
+        }
+    }
     if let Some(body_name) = name_source.and_then(Value::as_str) {
         match headers.get("mcp-name") {
             None => return Err("the Mcp-Name header is missing".into()),
@@ -863,7 +901,12 @@ async fn modern_post(
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     if !config.defects.has(Defect::HeaderMismatchAccepted)
-        && let Err(why) = check_modern_headers(headers, method, params)
+        && let Err(why) = check_modern_headers(
+            headers,
+            method,
+            params,
+            config.defects.has(Defect::ParamHeaderIgnored),
+        )
     {
         let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);

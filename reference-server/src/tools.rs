@@ -60,6 +60,43 @@ pub(crate) fn icon_list() -> Value {
     json!([{"src": format!("data:image/png;base64,{}", media::PNG_BASE64), "mimeType": "image/png", "sizes": ["16x16"]}])
 }
 
+fn run_query_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "description": "Where to run the query", "x-mcp-header": "Region"},
+            "query": {"type": "string", "description": "The query text"},
+            "options": {"type": "object", "properties": {
+                "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "x-mcp-header": "Limit"},
+                "dryRun": {"type": "boolean", "x-mcp-header": "Dry-Run"}
+            }}
+        },
+        "required": ["region", "query"]
+    })
+}
+
+/// 2026-07-28 `x-mcp-header` annotations of a tool: (property path, header name).
+pub(crate) fn mirrored_params(tool: &str) -> Vec<(Vec<String>, String)> {
+    fn walk(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        for (k, v) in props {
+            path.push(k.clone());
+            if let Some(h) = v.get("x-mcp-header").and_then(Value::as_str) {
+                out.push((path.clone(), h.to_string()));
+            }
+            walk(v, path, out);
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    if tool == "run_query" {
+        walk(&run_query_schema(), &mut Vec::new(), &mut out);
+    }
+    out
+}
+
 /// The tools offered under `version` (modern: 2026-07-28 stateless), in a fixed order.
 fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
     let v = ctx.version();
@@ -231,6 +268,14 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         )
     });
+    if ctx.req.modern {
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
+            "run_query",
+            "Run query",
+            "Runs a (simulated) query in a region; region and limit are mirrored into Mcp-Param-* headers over HTTP",
+            run_query_schema(),
+        )});
+    }
     if !ctx.req.modern {
         t.push(tool(
             "toggle_extra_tool",
@@ -796,6 +841,20 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             ))
         }
         "extra_tool" => ToolOut::text("extra_tool ran"),
+        "run_query" => {
+            let options = args.get("options").cloned().unwrap_or(Value::Null);
+            let limit = options.get("limit").and_then(Value::as_u64).unwrap_or(100);
+            let dry = options
+                .get("dryRun")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            ToolOut::text(format!(
+                "{} in {} (limit {limit}): {}",
+                if dry { "Planned query" } else { "Ran query" },
+                arg_str(args, "region"),
+                arg_str(args, "query")
+            ))
+        }
         other => {
             return Err(Stop::Rpc(RpcError::invalid_params(format!(
                 "Unknown tool: {other}"

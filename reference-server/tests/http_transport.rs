@@ -555,3 +555,76 @@ async fn sse_no_endpoint_event_defect() {
     let first = tokio::time::timeout(std::time::Duration::from_millis(200), stream.next()).await;
     assert!(first.is_err(), "no event expected, got {first:?}");
 }
+
+#[tokio::test]
+async fn mirrored_param_headers() {
+    for (defects, expect_strict) in [(&[][..], true), (&["param-header-ignored"][..], false)] {
+        let base = start(defects).await;
+        let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+        let call = |headers: Vec<(&'static str, &'static str)>, args: Value| {
+            let mut r = client()
+                .post(format!("{base}/mcp"))
+                .header("content-type", "application/json")
+                .header("accept", BOTH)
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "run_query");
+            for (k, v) in headers {
+                r = r.header(k, v);
+            }
+            r.body(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta": meta, "name": "run_query", "arguments": args}}).to_string()).send()
+        };
+        let args =
+            json!({"region": "us-west1", "query": "q", "options": {"limit": 5, "dryRun": true}});
+        let ok = call(
+            vec![
+                ("mcp-param-region", "us-west1"),
+                ("mcp-param-limit", "5"),
+                ("mcp-param-dry-run", "true"),
+            ],
+            args.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.status(), 200);
+        let b64 = call(
+            vec![
+                ("mcp-param-region", "=?base64?dXMtd2VzdDE=?="),
+                ("mcp-param-limit", "5.0"),
+                ("mcp-param-dry-run", "true"),
+            ],
+            args.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(b64.status(), 200);
+        let missing = call(vec![("mcp-param-region", "us-west1")], args.clone())
+            .await
+            .unwrap();
+        let wrong = call(
+            vec![
+                ("mcp-param-region", "eu-west1"),
+                ("mcp-param-limit", "5"),
+                ("mcp-param-dry-run", "true"),
+            ],
+            args.clone(),
+        )
+        .await
+        .unwrap();
+        if expect_strict {
+            assert_eq!(missing.status(), 400);
+            let v: Value = serde_json::from_str(&wrong.text().await.unwrap()).unwrap();
+            assert_eq!(v["error"]["code"], -32020);
+        } else {
+            assert_eq!(wrong.status(), 200);
+        }
+        // No value in the body: no header expected.
+        let r = call(
+            vec![("mcp-param-region", "us-west1")],
+            json!({"region": "us-west1", "query": "q"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
