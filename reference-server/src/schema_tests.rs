@@ -167,6 +167,15 @@ async fn legacy_messages_match_the_official_schemas() {
                                 .map(|p| format!("{method} {params}: {p}")),
                         );
                     }
+                    // Follow the pages of list results.
+                    let mut cursor = result.get("nextCursor").cloned();
+                    while let Some(c) = cursor {
+                        let mut p = params.clone();
+                        p["cursor"] = c;
+                        let page = t.result(method, p).await;
+                        problems.extend(schemas.check(result_def(method).unwrap_or("Result"), &page));
+                        cursor = page.get("nextCursor").cloned();
+                    }
                 }
                 None => problems.push(format!("{method} {params} failed: {r}")),
             }
@@ -233,6 +242,14 @@ async fn modern_messages_match_the_official_schema() {
                             .into_iter()
                             .map(|p| format!("{method} {params}: {p}")),
                     );
+                }
+                let mut cursor = result.get("nextCursor").cloned();
+                while let Some(c) = cursor {
+                    let mut p = params.clone();
+                    p["cursor"] = c;
+                    let page = t.result(method, p).await;
+                    problems.extend(schemas.check(result_def(method).unwrap_or("Result"), &page));
+                    cursor = page.get("nextCursor").cloned();
                 }
             }
             None => problems.push(format!("{method} {params} failed: {r}")),
