@@ -958,6 +958,76 @@ async fn subscriptions() {
 }
 
 #[tokio::test]
+async fn list_changed_on_toggle_for_prompts_and_resources() {
+    let mut t = T::initialized(V, &[]).await;
+    t.result("tools/call", json!({"name": "toggle_extra_prompt"}))
+        .await;
+    assert!(
+        t.seen
+            .iter()
+            .any(|m| m["method"] == "notifications/prompts/list_changed")
+    );
+    let r = t
+        .result("prompts/get", json!({"name": "extra_prompt"}))
+        .await;
+    assert_eq!(r["messages"][0]["role"], "user");
+    t.result("tools/call", json!({"name": "toggle_extra_resource"}))
+        .await;
+    assert!(
+        t.seen
+            .iter()
+            .any(|m| m["method"] == "notifications/resources/list_changed")
+    );
+    t.result("resources/read", json!({"uri": "test://extra-resource"}))
+        .await;
+    t.result("tools/call", json!({"name": "toggle_extra_resource"}))
+        .await;
+    assert_eq!(
+        t.error_code("resources/read", json!({"uri": "test://extra-resource"}))
+            .await,
+        -32002
+    );
+    // 2026-07-28: server-wide, announced on listen streams that asked for it.
+    let mut t = T::new(&[]);
+    t.send(
+        json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen",
+        "params": with_meta(json!({"notifications": {"toolsListChanged": true}}), json!({}))}),
+    );
+    assert_eq!(
+        t.recv().await["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "toggle_extra_prompt"}), json!({})),
+    )
+    .await;
+    assert!(
+        t.seen.is_empty(),
+        "prompts were not asked for: {:?}",
+        t.seen
+    );
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "toggle_extra_tool"}), json!({})),
+    )
+    .await;
+    let n = t.seen.drain(..).next().expect("a notification");
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "L"
+    );
+    let r = t
+        .result(
+            "tools/call",
+            with_meta(json!({"name": "extra_tool"}), json!({})),
+        )
+        .await;
+    assert_eq!(text_of(&r), "extra_tool ran");
+}
+
+#[tokio::test]
 async fn list_changed_on_toggle() {
     let mut t = T::initialized(V, &[]).await;
     t.result("tools/call", json!({"name": "toggle_extra_tool"}))

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::defects::Defect;
 use crate::jsonrpc::{self, RpcError};
-use crate::server::{self, Connection, Ctx, LogLevel, Reply, Req, WeakConnection};
+use crate::server::{self, Connection, Ctx, Extra, LogLevel, Reply, Req, WeakConnection};
 use crate::version::Version;
 
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -275,6 +275,8 @@ pub struct Hub {
     legacy: Mutex<Vec<WeakConnection>>,
     /// How often `test://watched-resource` changed (server-wide).
     watched: std::sync::atomic::AtomicU64,
+    /// 2026-07-28: which dynamic `extra_*` primitives are offered (server-wide).
+    extras: [std::sync::atomic::AtomicBool; 3],
 }
 
 impl std::fmt::Debug for Hub {
@@ -284,6 +286,12 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
+    pub(crate) fn extra(&self, e: Extra) -> bool {
+        self.extras[e as usize].load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub(crate) fn toggle_extra(&self, e: Extra) -> bool {
+        !self.extras[e as usize].fetch_xor(true, std::sync::atomic::Ordering::SeqCst)
+    }
     pub(crate) fn watched_revision(&self) -> u64 {
         self.watched.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -377,12 +385,15 @@ pub(crate) fn resource_updated(conn: &Connection, uri: &str) {
         });
 }
 
-/// Tells listen streams that the tool list changed.
-#[allow(dead_code)]
-pub(crate) fn tools_list_changed(conn: &Connection) {
+/// Tells listen streams that a list changed.
+pub(crate) fn list_changed(conn: &Connection, e: Extra) {
     conn.config()
         .hub
-        .broadcast("notifications/tools/list_changed", Map::new(), |f| f.tools);
+        .broadcast(e.list_changed_method(), Map::new(), |f| match e {
+            Extra::Tool => f.tools,
+            Extra::Prompt => f.prompts,
+            Extra::Resource => f.resources,
+        });
 }
 
 pub(crate) fn listen(ctx: &Ctx, params: Map<String, Value>) -> Reply {

@@ -8,7 +8,7 @@ use crate::defects::Defect;
 use crate::jsonrpc::RpcError;
 use crate::media;
 use crate::pagination;
-use crate::server::Ctx;
+use crate::server::{Ctx, Extra};
 use crate::version::Version;
 
 pub(crate) struct PromptDef {
@@ -17,6 +17,22 @@ pub(crate) struct PromptDef {
     description: &'static str,
     /// (name, description, required)
     pub args: &'static [(&'static str, &'static str, bool)],
+}
+
+const EXTRA_PROMPT: PromptDef = PromptDef {
+    name: "extra_prompt",
+    title: "Extra prompt",
+    description: "A prompt that exists only while toggled on (toggle_extra_prompt)",
+    args: &[],
+};
+
+/// The prompts offered to this request, in a fixed order.
+fn offered(ctx: &Ctx) -> Vec<&'static PromptDef> {
+    let mut v: Vec<&'static PromptDef> = PROMPTS.iter().collect();
+    if ctx.extra_enabled(Extra::Prompt) {
+        v.push(&EXTRA_PROMPT);
+    }
+    v
 }
 
 pub(crate) const PROMPTS: &[PromptDef] = &[
@@ -81,7 +97,10 @@ fn prompt_json(ctx: &Ctx, p: &PromptDef) -> Value {
 }
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
-    let items = PROMPTS.iter().map(|p| prompt_json(ctx, p)).collect();
+    let items = offered(ctx)
+        .into_iter()
+        .map(|p| prompt_json(ctx, p))
+        .collect();
     pagination::page(ctx, "prompts", "prompts", items, params)
 }
 
@@ -108,7 +127,7 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             "prompts/get: argument {k} must be a string"
         )));
     }
-    let Some(def) = PROMPTS.iter().find(|p| p.name == name) else {
+    let Some(def) = offered(ctx).into_iter().find(|p| p.name == name) else {
         if ctx.has(Defect::UnknownPromptSucceeds) {
             return Ok(json!({"messages": [user_text("ok")]}));
         }
@@ -149,6 +168,7 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
                 "text": "Embedded resource content for testing."}}}),
             user_text("Please process the embedded resource above."),
         ],
+        "extra_prompt" => vec![user_text("This prompt was added at run time.")],
         "test_prompt_with_image" => vec![
             json!({"role": "user", "content": {"type": "image", "data": media::PNG_BASE64, "mimeType": "image/png"}}),
             user_text("Please analyze the image above."),

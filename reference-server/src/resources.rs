@@ -14,7 +14,7 @@ use crate::defects::Defect;
 use crate::jsonrpc::{self, RpcError};
 use crate::media;
 use crate::pagination;
-use crate::server::{Connection, Ctx};
+use crate::server::{Connection, Ctx, Extra};
 use crate::version::Version;
 
 pub const WATCHED: &str = "test://watched-resource";
@@ -25,6 +25,23 @@ struct Static {
     title: &'static str,
     description: &'static str,
     mime: &'static str,
+}
+
+const EXTRA_RESOURCE: Static = Static {
+    uri: "test://extra-resource",
+    name: "extra-resource",
+    title: "Extra resource",
+    description: "Exists only while toggled on (toggle_extra_resource)",
+    mime: "text/plain",
+};
+
+/// The static resources offered to this request, in a fixed order.
+fn offered(ctx: &Ctx) -> Vec<&'static Static> {
+    let mut v: Vec<&'static Static> = STATIC.iter().collect();
+    if ctx.extra_enabled(Extra::Resource) {
+        v.push(&EXTRA_RESOURCE);
+    }
+    v
 }
 
 const STATIC: &[Static] = &[
@@ -181,7 +198,10 @@ fn resource_json(ctx: &Ctx, r: &Static) -> Value {
 }
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
-    let items = STATIC.iter().map(|r| resource_json(ctx, r)).collect();
+    let items = offered(ctx)
+        .into_iter()
+        .map(|r| resource_json(ctx, r))
+        .collect();
     pagination::page(ctx, "resources", "resources", items, params)
 }
 
@@ -211,7 +231,7 @@ pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<V
 
 /// Text or blob contents of an existing resource, or None.
 fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)> {
-    if let Some(r) = STATIC.iter().find(|r| r.uri == uri) {
+    if let Some(r) = offered(ctx).into_iter().find(|r| r.uri == uri) {
         let body = match r.uri {
             "test://static-text" => {
                 Ok("This is the content of the static text resource.".to_string())
@@ -230,6 +250,7 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
             ),
             "test://data/numbers.csv" => Ok("n,square\n1,1\n2,4\n3,9\n".to_string()),
             "test://images/logo.png" => Err(media::PNG_BASE64.to_string()),
+            "test://extra-resource" => Ok("This resource was added at run time.".to_string()),
             _ => return None,
         };
         return Some((r.mime.to_string(), body));
@@ -314,7 +335,7 @@ pub(crate) fn read(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
 }
 
 pub(crate) fn exists(ctx: &Ctx, uri: &str) -> bool {
-    STATIC.iter().any(|r| r.uri == uri) || contents_of(ctx, uri).is_some()
+    contents_of(ctx, uri).is_some()
 }
 
 pub(crate) fn subscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {

@@ -173,7 +173,8 @@ async fn legacy_messages_match_the_official_schemas() {
                         let mut p = params.clone();
                         p["cursor"] = c;
                         let page = t.result(method, p).await;
-                        problems.extend(schemas.check(result_def(method).unwrap_or("Result"), &page));
+                        problems
+                            .extend(schemas.check(result_def(method).unwrap_or("Result"), &page));
                         cursor = page.get("nextCursor").cloned();
                     }
                 }

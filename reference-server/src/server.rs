@@ -122,8 +122,8 @@ pub(crate) struct Session {
     pub initialized_notified: bool,
     pub log_level: LogLevel,
     pub subscriptions: HashSet<String>,
-    /// Whether the dynamic tool `extra_tool` is currently offered.
-    pub extra_tool: bool,
+    /// Which of the dynamic `extra_*` primitives are offered (by `Extra as usize`).
+    pub extras: [bool; 3],
     /// Whether the timer that changes the watched resource runs.
     pub watch_ticker: bool,
     /// 2025-11-25 tasks created in this session.
@@ -143,7 +143,7 @@ impl Session {
             initialized_notified: false,
             log_level: LogLevel::Debug,
             subscriptions: HashSet::new(),
-            extra_tool: false,
+            extras: [false; 3],
             watch_ticker: false,
             tasks: Vec::new(),
             next_out_id: 0,
@@ -191,6 +191,24 @@ pub(crate) enum Reply {
 enum Pending {
     Ready(Option<Value>),
     Deferred { req: Arc<Req>, fut: Fut },
+}
+
+/// The dynamic primitives that toggle tools add and remove (list_changed fixtures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extra {
+    Tool = 0,
+    Prompt = 1,
+    Resource = 2,
+}
+
+impl Extra {
+    pub fn list_changed_method(self) -> &'static str {
+        match self {
+            Extra::Tool => "notifications/tools/list_changed",
+            Extra::Prompt => "notifications/prompts/list_changed",
+            Extra::Resource => "notifications/resources/list_changed",
+        }
+    }
 }
 
 /// Why a server->client request produced no result.
@@ -1095,6 +1113,34 @@ impl Ctx {
             .get("elicitation")
             .and_then(|e| e.get("url"))
             .is_some_and(|u| !u.is_null())
+    }
+
+    /// Whether the dynamic primitive is offered: per session (legacy) or server-wide
+    /// (2026-07-28, where lists do not vary per connection).
+    pub fn extra_enabled(&self, e: Extra) -> bool {
+        if self.req.modern {
+            self.conn.config().hub.extra(e)
+        } else {
+            self.conn.state().extras[e as usize]
+        }
+    }
+
+    /// Adds or removes the dynamic primitive and announces the list change; returns
+    /// whether it is now offered.
+    pub fn toggle_extra(&self, e: Extra) -> bool {
+        if self.req.modern {
+            let on = self.conn.config().hub.toggle_extra(e);
+            modern::list_changed(&self.conn, e);
+            on
+        } else {
+            let on = {
+                let mut s = self.conn.state();
+                s.extras[e as usize] = !s.extras[e as usize];
+                s.extras[e as usize]
+            };
+            self.notify(e.list_changed_method(), None);
+            on
+        }
     }
 
     /// Sends a notification unrelated to this request (list changes, resource updates).

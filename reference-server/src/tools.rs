@@ -15,7 +15,7 @@ use crate::defects::Defect;
 use crate::jsonrpc::{self, RpcError};
 use crate::media;
 use crate::pagination;
-use crate::server::{ClientError, Ctx, LogLevel, Reply};
+use crate::server::{ClientError, Ctx, Extra, LogLevel, Reply};
 use crate::validate;
 use crate::version::Version;
 
@@ -276,21 +276,32 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             run_query_schema(),
         )});
     }
-    if !ctx.req.modern {
-        t.push(tool(
+    for (name, title, description) in [
+        (
             "toggle_extra_tool",
             "Toggle extra tool",
-            "Adds or removes the tool extra_tool and sends notifications/tools/list_changed",
+            "Adds or removes the tool extra_tool and announces tools/list_changed",
+        ),
+        (
+            "toggle_extra_prompt",
+            "Toggle extra prompt",
+            "Adds or removes the prompt extra_prompt and announces prompts/list_changed",
+        ),
+        (
+            "toggle_extra_resource",
+            "Toggle extra resource",
+            "Adds or removes test://extra-resource and announces resources/list_changed",
+        ),
+    ] {
+        t.push(tool(name, title, description, no_args()));
+    }
+    if ctx.extra_enabled(Extra::Tool) {
+        t.push(tool(
+            "extra_tool",
+            "Extra tool",
+            "A tool that exists only while toggled on",
             no_args(),
         ));
-        if ctx.conn.state().extra_tool {
-            t.push(tool(
-                "extra_tool",
-                "Extra tool",
-                "A tool that exists only while toggled on",
-                no_args(),
-            ));
-        }
     }
     t
 }
@@ -828,16 +839,16 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             let rev = crate::resources::touch_watched(ctx);
             ToolOut::text(format!("test://watched-resource is now at revision {rev}"))
         }
-        "toggle_extra_tool" => {
-            let enabled = {
-                let mut s = ctx.conn.state();
-                s.extra_tool = !s.extra_tool;
-                s.extra_tool
+        "toggle_extra_tool" | "toggle_extra_prompt" | "toggle_extra_resource" => {
+            let (extra, what) = match name {
+                "toggle_extra_tool" => (Extra::Tool, "extra_tool"),
+                "toggle_extra_prompt" => (Extra::Prompt, "extra_prompt"),
+                _ => (Extra::Resource, "test://extra-resource"),
             };
-            ctx.notify("notifications/tools/list_changed", None);
+            let enabled = ctx.toggle_extra(extra);
             ToolOut::text(format!(
-                "extra_tool is now {}",
-                if enabled { "enabled" } else { "disabled" }
+                "{what} is now {}",
+                if enabled { "offered" } else { "withdrawn" }
             ))
         }
         "extra_tool" => ToolOut::text("extra_tool ran"),
