@@ -788,6 +788,21 @@ async fn sampling_round_trip() {
 }
 
 #[tokio::test]
+async fn no_requests_to_the_client_before_initialized() {
+    let mut t = T::new(&[]);
+    let init = json!({"protocolVersion": V, "capabilities": {"sampling": {}}, "clientInfo": {"name": "c", "version": "1"}});
+    t.result("initialize", init).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "test_sampling", "arguments": {"prompt": "x"}}),
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    assert!(t.seen.is_empty());
+}
+
+#[tokio::test]
 async fn elicitation_and_roots() {
     let mut t = T::initialized_with(
         "2025-11-25",

@@ -244,6 +244,17 @@ fn no_capabilities_script() -> Vec<Step> {
     ]
 }
 
+fn not_initialized_script() -> Vec<Step> {
+    vec![
+        req(
+            1,
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {"sampling": {}}, "clientInfo": {"name": "t", "version": "1"}}),
+        ),
+        call(2, "test_sampling", json!({"prompt": "p"})),
+    ]
+}
+
 fn modern_script() -> Vec<Step> {
     let meta = |extra: Value| {
         let mut m = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"roots": {}}, "io.modelcontextprotocol/logLevel": "info"});
@@ -348,6 +359,7 @@ async fn transcript(defects: &[&str], reference: Option<&[String]>) -> Vec<Strin
             .collect();
     scripts.push(("negotiation".into(), negotiation_script()));
     scripts.push(("no-capabilities".into(), no_capabilities_script()));
+    scripts.push(("not-initialized".into(), not_initialized_script()));
     scripts.push(("modern".into(), modern_script()));
     // The scripts run concurrently, each on its own connection; their transcripts are
     // concatenated in script order.

@@ -90,6 +90,7 @@ defects! {
     ProgressWithoutToken => "progress-without-token": "sends progress notifications for requests that carried no progressToken",
     ProgressWrongToken => "progress-wrong-token": "progress notifications carry a different progressToken than the request's",
     // --- server->client requests ---
+    RequestBeforeInitialized => "request-before-initialized": "sends server->client requests before the client sent notifications/initialized",
     SamplingWithoutCapability => "sampling-without-capability": "sends sampling/createMessage to a client that did not declare sampling",
     ElicitationWithoutCapability => "elicitation-without-capability": "sends elicitation/create to a client that did not declare elicitation",
     RootsWithoutCapability => "roots-without-capability": "sends roots/list to a client that did not declare roots",

@@ -220,6 +220,8 @@ pub(crate) enum ClientError {
     Rejected(Value),
     Timeout,
     Closed,
+    /// The client has not sent `notifications/initialized` yet.
+    NotInitialized,
     /// 2026-07-28: the client must be asked through an InputRequiredResult; holds the
     /// `inputRequests` map.
     InputRequired(Value),
@@ -241,6 +243,9 @@ impl std::fmt::Display for ClientError {
             }
             ClientError::Timeout => f.write_str("the client did not answer in time"),
             ClientError::Closed => f.write_str("the connection closed"),
+            ClientError::NotInitialized => {
+                f.write_str("the client has not sent notifications/initialized yet, so the server may not send it requests")
+            }
             ClientError::InputRequired(_) => f.write_str("input from the client is required"),
         }
     }
@@ -401,7 +406,9 @@ impl Connection {
     /// Treats the connection as initialized with `version` (used when a transport
     /// serves a request outside any session because of a defect).
     pub fn assume_initialized(&self, version: Version) {
-        self.state().version = Some(version);
+        let mut s = self.state();
+        s.version = Some(version);
+        s.initialized_notified = true;
     }
 
     /// Handles one parsed JSON value: a message or a batch.
@@ -1059,6 +1066,10 @@ impl Ctx {
             return Err(ClientError::InputRequired(
                 json!({key: {"method": method, "params": params}}),
             ));
+        }
+        let initialized = self.conn.state().initialized_notified;
+        if !initialized && !self.has(Defect::RequestBeforeInitialized) {
+            return Err(ClientError::NotInitialized);
         }
         let mut params = params;
         self.tag_task(&mut params);
