@@ -316,7 +316,16 @@ async fn legacy_sse_transport() {
 
 async fn init_version(base: &str, version: &str, caps: Value) -> String {
     let r = post(base, None, json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":version,"capabilities":caps,"clientInfo":{"name":"t","version":"1"}}}), BOTH).await;
-    r.headers()["mcp-session-id"].to_str().unwrap().to_string()
+    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let r = post(
+        base,
+        Some(&sid),
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        BOTH,
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    sid
 }
 
 #[tokio::test]
