@@ -209,7 +209,7 @@ fn legacy_script(version: &str) -> Vec<Step> {
         json!({"name": "echo", "arguments": {"message": "t"}, "task": {}}),
     ));
     s.push(req(961, "tools/call", json!({"name": "slow", "arguments": {"ms": 100}, "task": {}, "_meta": {"progressToken": "tk"}})));
-    s.push(Step::Wait(150));
+    s.push(req(9611, "tasks/result", json!({"taskId": "$TASK"})));
     s.push(req(962, "tasks/list", json!({})));
     s.push(req(964, "tasks/cancel", json!({"taskId": "$TASK"})));
     s.push(req(
