@@ -68,4 +68,6 @@ mod core_tests;
 #[cfg(test)]
 mod defect_tests;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod schema_tests;
