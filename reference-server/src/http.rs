@@ -466,6 +466,16 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
         }
         return StatusCode::ACCEPTED.into_response();
     }
+    // A 2026-07-28 request (by its header) without the per-request metadata is malformed.
+    if modern_header
+        && let Some((id, _, params)) = &info.single_request
+        && !params.as_object().is_some_and(modern::is_modern_request)
+    {
+        let e = RpcError::invalid_params(
+            "2026-07-28 requests need _meta[\"io.modelcontextprotocol/protocolVersion\"] and _meta[\"io.modelcontextprotocol/clientCapabilities\"]",
+        );
+        return error_response(StatusCode::BAD_REQUEST, None, &config, id.clone(), e);
+    }
     // 2026-07-28: a single request with per-request metadata is served statelessly.
     if let Some((id, method, params)) = &info.single_request
         && params.as_object().is_some_and(modern::is_modern_request)

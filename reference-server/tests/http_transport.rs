@@ -637,3 +637,22 @@ async fn mirrored_param_headers() {
         assert_eq!(r.status(), 200);
     }
 }
+
+#[tokio::test]
+async fn modern_request_without_meta_is_malformed() {
+    let base = start(&[]).await;
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .body(json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["code"], -32602);
+    assert_eq!(v["id"], 1);
+}
