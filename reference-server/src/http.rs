@@ -558,6 +558,20 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
         let e = RpcError::invalid_request(format!("Invalid Request: {reason}"));
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
+    if info.is_batch
+        && (!session.conn.accepts_batches() || value.as_array().is_some_and(Vec::is_empty))
+    {
+        let e = RpcError::invalid_request(
+            "JSON-RPC batches are not supported in this protocol version",
+        );
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            Some(&session.conn),
+            &config,
+            Value::Null,
+            e,
+        );
+    }
     if info.request_keys.is_empty() {
         // Only notifications and/or responses.
         session.conn.handle_value(value);

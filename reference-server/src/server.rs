@@ -436,6 +436,11 @@ impl Connection {
         self.send(msg, related);
     }
 
+    /// Whether a JSON-RPC batch would be accepted now (by the negotiated version).
+    pub fn accepts_batches(&self) -> bool {
+        self.batch_allowed()
+    }
+
     fn batch_allowed(&self) -> bool {
         match self.negotiated_version() {
             Some(Version::V2025_03_26) => !self.has(Defect::BatchRejected),
@@ -448,6 +453,11 @@ impl Connection {
     }
 
     fn handle_batch(&self, items: Vec<Value>) {
+        // The batch's answer belongs to its first request (transports route by it).
+        let related = items.iter().find_map(|i| match jsonrpc::classify(i) {
+            Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
+            _ => None,
+        });
         if items.is_empty() || !self.batch_allowed() {
             let reason = if items.is_empty() {
                 "empty batch"
@@ -458,17 +468,12 @@ impl Connection {
             };
             if !self.has(Defect::InvalidRequestSilent) {
                 let msg = self.respond(&Value::Null, Err(RpcError::invalid_request(reason)), None);
-                self.send(msg, None);
+                self.send(msg, related);
             }
             return;
         }
         let mut ready = Vec::new();
         let mut deferred = Vec::new();
-        // The batch's answer belongs to its first request (transports route by it).
-        let related = items.iter().find_map(|i| match jsonrpc::classify(i) {
-            Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
-            _ => None,
-        });
         for item in items {
             let is_initialize = item.get("method").and_then(Value::as_str) == Some("initialize");
             if is_initialize {

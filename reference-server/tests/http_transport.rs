@@ -656,3 +656,19 @@ async fn modern_request_without_meta_is_malformed() {
     assert_eq!(v["error"]["code"], -32602);
     assert_eq!(v["id"], 1);
 }
+
+#[tokio::test]
+async fn batches_rejected_over_http_after_2025_03_26() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-06-18", json!({})).await;
+    for body in [
+        json!([{"jsonrpc":"2.0","id":1,"method":"ping"}]),
+        json!([{"jsonrpc":"2.0","method":"notifications/initialized"}]),
+        json!([]),
+    ] {
+        let r = post(&base, Some(&sid), body, BOTH).await;
+        assert_eq!(r.status(), 400);
+        let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert_eq!(v["error"]["code"], -32600);
+    }
+}
