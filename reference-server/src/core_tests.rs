@@ -60,9 +60,12 @@ impl T {
     }
 
     pub async fn recv(&mut self) -> Value {
-        match tokio::time::timeout(Duration::from_secs(3), self.rx.recv()).await {
-            Ok(Some(o)) => o.message,
-            other => panic!("no message: {other:?}"),
+        loop {
+            match tokio::time::timeout(Duration::from_secs(3), self.rx.recv()).await {
+                Ok(Some(o)) if o.message.is_null() => continue, // "ended" marker
+                Ok(Some(o)) => return o.message,
+                other => panic!("no message: {other:?}"),
+            }
         }
     }
 
@@ -74,11 +77,15 @@ impl T {
     }
 
     pub async fn nothing_within(&mut self, ms: u64) -> Option<Value> {
-        tokio::time::timeout(Duration::from_millis(ms), self.rx.recv())
-            .await
-            .ok()
-            .flatten()
-            .map(|o| o.message)
+        loop {
+            let o = tokio::time::timeout(Duration::from_millis(ms), self.rx.recv())
+                .await
+                .ok()
+                .flatten()?;
+            if !o.message.is_null() {
+                return Some(o.message);
+            }
+        }
     }
 
     /// Sends a request and returns its response; other messages land in `seen`.

@@ -68,6 +68,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Where one POST wants its messages.
 struct Route {
     tx: Option<mpsc::UnboundedSender<Value>>,
+    /// A batch: only its one array answer ends it.
+    batch: bool,
     /// Request keys of this POST still waiting for their response.
     remaining: usize,
     /// JSON response mode: only final responses go here; the rest goes to the stream.
@@ -97,10 +99,16 @@ impl Session {
         Arc::new(Session { conn, routes })
     }
 
-    fn register(&self, keys: &[String], json_only: bool) -> mpsc::UnboundedReceiver<Value> {
+    fn register(
+        &self,
+        keys: &[String],
+        json_only: bool,
+        batch: bool,
+    ) -> mpsc::UnboundedReceiver<Value> {
         let (tx, rx) = mpsc::unbounded_channel();
         let route = Arc::new(Mutex::new(Route {
             tx: Some(tx),
+            batch,
             remaining: keys.len(),
             json_only,
         }));
@@ -132,6 +140,20 @@ fn is_final(msg: &Value) -> bool {
 fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
     let mut rs = lock(routes);
     let route = out.related.as_ref().and_then(|k| rs.by_key.get(k).cloned());
+    if out.message.is_null() {
+        // A request ended without a response (cancelled): its POST is done with it.
+        if let (Some(route), Some(k)) = (route, &out.related) {
+            let mut r = lock(&route);
+            if !r.batch {
+                rs.by_key.remove(k);
+                r.remaining = r.remaining.saturating_sub(1);
+                if r.remaining == 0 {
+                    r.tx = None;
+                }
+            }
+        }
+        return;
+    }
     if let Some(route) = route {
         let fin = is_final(&out.message);
         let batch = out.message.is_array();
@@ -381,10 +403,8 @@ async fn collect_json(
     }
     let body = match finals.len() {
         0 => {
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "no response was produced",
-            );
+            // The request was cancelled: there is no JSON-RPC response to return.
+            return StatusCode::NO_CONTENT.into_response();
         }
         1 => finals.pop().unwrap_or(Value::Null),
         _ => Value::Array(finals),
@@ -582,7 +602,7 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     }
     let keys = info.request_keys.clone();
     let json_only = !wants_sse;
-    let rx = session.register(&keys, json_only);
+    let rx = session.register(&keys, json_only, info.is_batch);
     session.conn.handle_value(value);
     if let (Some(sid), true) = (&new_id, is_initialize)
         && session.conn.negotiated_version().is_some()
@@ -936,7 +956,7 @@ async fn modern_post(
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     let keys = vec![jsonrpc::id_key(&id)];
-    let rx = session.register(&keys, !wants_sse);
+    let rx = session.register(&keys, !wants_sse, false);
     session.conn.handle_value(value);
     respond_to_post(
         session, keys, rx, wants_json, wants_sse, &config, None, true,

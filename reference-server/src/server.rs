@@ -64,6 +64,9 @@ impl Config {
 /// One message for the transport to deliver to the client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
+    /// The JSON-RPC message. `Value::Null` is not a message but a signal: the request
+    /// `related` ended without a response (it was cancelled); transports write nothing
+    /// for it, but may close what they kept open for that request.
     pub message: Value,
     /// The id key (`jsonrpc::id_key`) of the client request this message belongs to
     /// (its response, or progress/log/server->client requests made while serving it);
@@ -415,17 +418,23 @@ impl Connection {
     pub fn handle_value(&self, v: Value) {
         match v {
             Value::Array(items) => self.handle_batch(items),
-            other => match self.process(other) {
-                Pending::Ready(Some(msg)) => {
-                    let related = msg
-                        .get("id")
-                        .filter(|id| !id.is_null())
-                        .map(jsonrpc::id_key);
-                    self.send_response(msg, related);
-                }
-                Pending::Ready(None) => {}
-                Pending::Deferred { req, fut } => self.spawn_single(req, fut),
-            },
+            other => {
+                // Route by the request's own id (a defect may alter the id it echoes).
+                let related = match jsonrpc::classify(&other) {
+                    Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
+                    Incoming::Invalid { id, .. } if !id.is_null() => Some(jsonrpc::id_key(&id)),
+                    _ => None,
+                };
+                self.handle_single(other, related)
+            }
+        }
+    }
+
+    fn handle_single(&self, v: Value, related: Option<String>) {
+        match self.process(v) {
+            Pending::Ready(Some(msg)) => self.send_response(msg, related),
+            Pending::Ready(None) => {}
+            Pending::Deferred { req, fut } => self.spawn_single(req, fut),
         }
     }
 
@@ -657,6 +666,9 @@ impl Connection {
                             let e = RpcError::internal("Request cancelled");
                             let msg = self.respond(&rid, Err(e), None);
                             self.send(msg, Some(key));
+                        } else {
+                            // No response; tell the transport the request is over.
+                            self.send(Value::Null, Some(key));
                         }
                     }
                 }

@@ -672,3 +672,49 @@ async fn batches_rejected_over_http_after_2025_03_26() {
         assert_eq!(v["error"]["code"], -32600);
     }
 }
+
+#[tokio::test]
+async fn cancelled_request_ends_its_post() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-06-18", json!({})).await;
+    let (b2, s2) = (base.clone(), sid.clone());
+    let slow_sse = tokio::spawn(async move {
+        let r = post(&b2, Some(&s2), json!({"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{"name":"slow","arguments":{"ms":5000}}}), BOTH).await;
+        r.text().await.unwrap()
+    });
+    let (b3, s3) = (base.clone(), sid.clone());
+    let slow_json = tokio::spawn(async move {
+        let r = post(&b3, Some(&s3), json!({"jsonrpc":"2.0","id":"s2","method":"tools/call","params":{"name":"slow","arguments":{"ms":5000}}}), "application/json").await;
+        r.status().as_u16()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for id in ["s1", "s2"] {
+        let r = post(
+            &base,
+            Some(&sid),
+            json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId": id}}),
+            BOTH,
+        )
+        .await;
+        assert_eq!(r.status(), 202);
+    }
+    let text = tokio::time::timeout(std::time::Duration::from_secs(2), slow_sse)
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    assert!(!text.contains("\"id\":\"s1\""), "{text}");
+    let status = tokio::time::timeout(std::time::Duration::from_secs(2), slow_json)
+        .await
+        .expect("the POST ends")
+        .unwrap();
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn altered_ids_still_reach_their_post() {
+    let base = start(&["id-as-string"]).await;
+    let sid = init_version(&base, "2025-06-18", json!({})).await;
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}}), BOTH).await;
+    let msgs = sse_messages(&r.text().await.unwrap());
+    assert_eq!(msgs.last().unwrap()["id"], "7");
+}
