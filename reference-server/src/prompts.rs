@@ -85,6 +85,9 @@ fn prompt_json(ctx: &Ctx, p: &PromptDef) -> Value {
         m.insert("title".into(), json!(p.title));
     }
     m.insert("description".into(), json!(p.description));
+    if v >= Version::V2025_11_25 {
+        m.insert("icons".into(), crate::tools::icon_list());
+    }
     if !p.args.is_empty() {
         let args: Vec<Value> = p
             .args

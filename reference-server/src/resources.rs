@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use crate::defects::Defect;
@@ -194,6 +196,26 @@ fn resource_json(ctx: &Ctx, r: &Static) -> Value {
     }
     m.insert("description".into(), json!(r.description));
     m.insert("mimeType".into(), json!(r.mime));
+    // The exact size of contents that do not change.
+    if r.uri != WATCHED
+        && let Some((_, body)) = contents_of(ctx, r.uri)
+    {
+        let size = match body {
+            Ok(text) => text.len(),
+            Err(blob) => STANDARD.decode(blob).map(|b| b.len()).unwrap_or(0),
+        };
+        m.insert("size".into(), json!(size));
+    }
+    if matches!(r.uri, "test://static-text" | "test://docs/readme") {
+        let mut a = json!({"audience": ["user", "assistant"], "priority": 0.8});
+        if ctx.version() >= Version::V2025_06_18 {
+            a["lastModified"] = json!("2025-01-01T00:00:00Z");
+        }
+        m.insert("annotations".into(), a);
+    }
+    if ctx.version() >= Version::V2025_11_25 {
+        m.insert("icons".into(), crate::tools::icon_list());
+    }
     Value::Object(m)
 }
 
@@ -217,6 +239,9 @@ pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<V
             }
             m.insert("description".into(), json!(t.description));
             m.insert("mimeType".into(), json!(t.mime));
+            if ctx.version() >= Version::V2025_11_25 {
+                m.insert("icons".into(), crate::tools::icon_list());
+            }
             Value::Object(m)
         })
         .collect();
