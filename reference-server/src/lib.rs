@@ -20,6 +20,12 @@
 //! This crate must never panic on any input and never write anything but JSON-RPC
 //! messages to stdout when serving stdio.
 
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 mod completion;
 pub mod defects;
