@@ -16,7 +16,6 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
@@ -65,24 +64,101 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Where one POST wants its messages.
+/// One SSE event to write: an event id (resumable streams) and a message; no message
+/// is a priming event (an id with empty data).
+struct Ev {
+    id: Option<String>,
+    msg: Option<Value>,
+}
+
+/// At most this many events are kept per stream for replay.
+const MAX_LOGGED_EVENTS: usize = 1000;
+/// At most this many streams per session are kept resumable.
+const MAX_STREAMS: usize = 64;
+
+/// One response stream (a POST's answer, or the GET stream) of a session.
 struct Route {
-    tx: Option<mpsc::UnboundedSender<Value>>,
+    stream: u64,
+    /// Where events go now; `None` while the client is disconnected or when done.
+    tx: Option<mpsc::UnboundedSender<Ev>>,
     /// A batch: only its one array answer ends it.
     batch: bool,
     /// Request keys of this POST still waiting for their response.
     remaining: usize,
-    /// JSON response mode: only final responses go here; the rest goes to the stream.
+    /// JSON response mode: only final responses go here; the rest goes to the GET stream.
     json_only: bool,
+    /// Events carry ids and are kept for replay after `Last-Event-ID`.
+    resumable: bool,
+    next_seq: u64,
+    log: Vec<(u64, Value)>,
+    done: bool,
+}
+
+impl Route {
+    fn deliver(&mut self, msg: Value) {
+        let id = if self.resumable {
+            self.next_seq += 1;
+            if self.log.len() < MAX_LOGGED_EVENTS {
+                self.log.push((self.next_seq, msg.clone()));
+            }
+            Some(format!("{}-{}", self.stream, self.next_seq))
+        } else {
+            None
+        };
+        if let Some(tx) = &self.tx
+            && tx.send(Ev { id, msg: Some(msg) }).is_err()
+        {
+            self.tx = None;
+        }
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        self.tx = None;
+    }
 }
 
 /// One connection's routing table.
 #[derive(Default)]
 struct Routes {
     by_key: HashMap<String, Arc<Mutex<Route>>>,
-    standalone: Option<mpsc::UnboundedSender<Value>>,
+    standalone: Option<Arc<Mutex<Route>>>,
     /// Legacy HTTP+SSE: everything, responses included, goes on the one SSE stream.
     everything_standalone: bool,
+    next_stream: u64,
+    /// Recent streams, for resumption by `Last-Event-ID`.
+    streams: std::collections::VecDeque<Arc<Mutex<Route>>>,
+}
+
+impl Routes {
+    fn new_route(
+        &mut self,
+        tx: mpsc::UnboundedSender<Ev>,
+        remaining: usize,
+        json_only: bool,
+        batch: bool,
+        resumable: bool,
+    ) -> Arc<Mutex<Route>> {
+        self.next_stream += 1;
+        let route = Arc::new(Mutex::new(Route {
+            stream: self.next_stream,
+            tx: Some(tx),
+            batch,
+            remaining,
+            json_only,
+            resumable: resumable && !json_only,
+            next_seq: 0,
+            log: Vec::new(),
+            done: false,
+        }));
+        if resumable && !json_only {
+            self.streams.push_back(route.clone());
+            if self.streams.len() > MAX_STREAMS {
+                self.streams.pop_front();
+            }
+        }
+        route
+    }
 }
 
 struct Session {
@@ -91,7 +167,7 @@ struct Session {
 }
 
 impl Session {
-    /// A connection plus a dispatcher task that routes its outgoing messages.
+    /// A connection whose outgoing messages are routed to HTTP responses.
     fn new(config: Arc<Config>) -> Arc<Session> {
         let routes = Arc::new(Mutex::new(Routes::default()));
         let r = routes.clone();
@@ -99,31 +175,44 @@ impl Session {
         Arc::new(Session { conn, routes })
     }
 
+    /// Streamable HTTP sessions of 2025-03-26 and later have resumable streams.
+    fn resumable(&self) -> bool {
+        self.conn
+            .negotiated_version()
+            .is_some_and(|v| v >= Version::V2025_03_26 && v.is_legacy())
+    }
+
+    /// 2025-11-25 streams start with a priming event.
+    fn primes(&self) -> bool {
+        self.conn.negotiated_version() == Some(Version::V2025_11_25)
+    }
+
     fn register(
         &self,
         keys: &[String],
         json_only: bool,
         batch: bool,
-    ) -> mpsc::UnboundedReceiver<Value> {
+        resumable: bool,
+    ) -> (mpsc::UnboundedReceiver<Ev>, Arc<Mutex<Route>>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let route = Arc::new(Mutex::new(Route {
-            tx: Some(tx),
-            batch,
-            remaining: keys.len(),
-            json_only,
-        }));
         let mut routes = lock(&self.routes);
+        let route = routes.new_route(tx, keys.len(), json_only, batch, resumable);
         for k in keys {
             routes.by_key.insert(k.clone(), route.clone());
         }
-        rx
+        (rx, route)
     }
 
-    fn unregister(&self, keys: &[String]) {
+    /// Ends every open stream of the session.
+    fn close_streams(&self) {
         let mut routes = lock(&self.routes);
-        for k in keys {
-            routes.by_key.remove(k);
+        if let Some(r) = routes.standalone.take() {
+            lock(&r).finish();
         }
+        for r in routes.by_key.values() {
+            lock(r).finish();
+        }
+        routes.by_key.clear();
     }
 }
 
@@ -148,7 +237,7 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
                 rs.by_key.remove(k);
                 r.remaining = r.remaining.saturating_sub(1);
                 if r.remaining == 0 {
-                    r.tx = None;
+                    r.finish();
                 }
             }
         }
@@ -159,9 +248,7 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
         let batch = out.message.is_array();
         let mut r = lock(&route);
         if fin || !r.json_only {
-            if let Some(tx) = &r.tx {
-                let _ = tx.send(out.message);
-            }
+            r.deliver(out.message);
             if fin {
                 // A batch answers every request of its POST at once.
                 r.remaining = if batch {
@@ -176,7 +263,7 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
                     rs.by_key.retain(|_, v| !Arc::ptr_eq(v, &route));
                 }
                 if r.remaining == 0 {
-                    r.tx = None;
+                    r.finish();
                 }
             }
             return;
@@ -186,10 +273,8 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
         // Streamable HTTP never puts responses on the GET stream; its POST went away.
         return;
     }
-    if let Some(tx) = &rs.standalone
-        && tx.send(out.message).is_err()
-    {
-        rs.standalone = None;
+    if let Some(sa) = &rs.standalone {
+        lock(sa).deliver(out.message);
     }
 }
 
@@ -307,8 +392,34 @@ fn new_session_id(config: &Config) -> String {
     }
 }
 
-fn sse_event(msg: &Value) -> Result<Event, Infallible> {
-    Ok(Event::default().event("message").data(msg.to_string()))
+/// One SSE event as text: optional `id:` and `event:` fields, then the data (one
+/// `data:` line per line of it; an empty data field for empty data).
+fn sse_text(id: Option<&str>, event: Option<&str>, data: &str) -> Bytes {
+    let mut s = String::with_capacity(data.len() + 48);
+    if let Some(id) = id {
+        s.push_str("id: ");
+        s.push_str(id);
+        s.push('\n');
+    }
+    if let Some(e) = event {
+        s.push_str("event: ");
+        s.push_str(e);
+        s.push('\n');
+    }
+    for line in data.split('\n') {
+        s.push_str("data: ");
+        s.push_str(line.trim_end_matches('\r'));
+        s.push('\n');
+    }
+    s.push('\n');
+    Bytes::from(s)
+}
+
+fn ev_event(ev: Ev) -> Bytes {
+    match ev.msg {
+        Some(m) => sse_text(ev.id.as_deref(), Some("message"), &m.to_string()),
+        None => sse_text(ev.id.as_deref(), None, ""),
+    }
 }
 
 /// An SSE body that runs `on_drop` when the client goes away (or the stream ends).
@@ -336,18 +447,25 @@ impl<S> Drop for Watched<S> {
 }
 
 fn sse_from(
-    rx: mpsc::UnboundedReceiver<Value>,
-    first: Vec<Event>,
+    rx: mpsc::UnboundedReceiver<Ev>,
+    first: Vec<Bytes>,
     on_drop: Box<dyn FnOnce() + Send>,
 ) -> Response {
     use futures_util::StreamExt;
-    let head = futures_util::stream::iter(first.into_iter().map(Ok::<Event, Infallible>));
-    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(|m| sse_event(&m));
+    let head = futures_util::stream::iter(first);
+    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(ev_event);
     let stream = Watched {
-        inner: Box::pin(head.chain(body)),
+        inner: Box::pin(head.chain(body).map(Ok::<Bytes, Infallible>)),
         on_drop: Some(on_drop),
     };
-    Sse::new(stream).into_response()
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
 }
 
 /// What a POST body holds.
@@ -390,14 +508,14 @@ fn inspect(body: &Value) -> BodyInfo {
 /// Waits for the responses routed to `rx` and answers with JSON (one object, or the
 /// batch array).
 async fn collect_json(
-    mut rx: mpsc::UnboundedReceiver<Value>,
+    mut rx: mpsc::UnboundedReceiver<Ev>,
     config: &Config,
     status_of: impl Fn(&Value) -> StatusCode,
     extra: Option<(String, String)>,
 ) -> Response {
     let mut finals = Vec::new();
-    while let Some(m) = rx.recv().await {
-        if is_final(&m) {
+    while let Some(ev) = rx.recv().await {
+        if let Some(m) = ev.msg.filter(is_final) {
             finals.push(m);
         }
     }
@@ -602,7 +720,7 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     }
     let keys = info.request_keys.clone();
     let json_only = !wants_sse;
-    let rx = session.register(&keys, json_only, info.is_batch);
+    let rx = session.register(&keys, json_only, info.is_batch, session.resumable());
     session.conn.handle_value(value);
     if let (Some(sid), true) = (&new_id, is_initialize)
         && session.conn.negotiated_version().is_some()
@@ -624,7 +742,7 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
 async fn respond_to_post(
     session: Arc<Session>,
     keys: Vec<String>,
-    mut rx: mpsc::UnboundedReceiver<Value>,
+    (mut rx, route): (mpsc::UnboundedReceiver<Ev>, Arc<Mutex<Route>>),
     wants_json: bool,
     wants_sse: bool,
     config: &Config,
@@ -667,16 +785,24 @@ async fn respond_to_post(
         });
         return collect_json(rx2, config, status_of, extra).await;
     }
-    let first: Vec<Event> = early
-        .iter()
-        .map(|m| sse_event(m).unwrap_or_default())
-        .collect();
+    let mut first: Vec<Bytes> = Vec::new();
+    if session.primes() {
+        let stream = lock(&route).stream;
+        first.push(ev_event(Ev {
+            id: Some(format!("{stream}-0")),
+            msg: None,
+        }));
+    }
+    first.extend(early.into_iter().map(ev_event));
     let s = session.clone();
     let on_drop: Box<dyn FnOnce() + Send> = if modern_status {
         // 2026-07-28: closing the response stream cancels the request.
         Box::new(move || s.conn.close())
     } else {
-        Box::new(move || s.unregister(&keys))
+        // Legacy: a disconnection is not a cancellation; the request goes on and its
+        // messages are kept for a resumption (`Last-Event-ID`).
+        let _ = keys;
+        Box::new(move || lock(&route).tx = None)
     };
     let mut r = sse_from(rx, first, on_drop);
     if let Some((k, v)) = extra
@@ -741,17 +867,66 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
         );
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    {
+    // Resumption of an earlier stream: replay what followed the last event seen, then
+    // go on delivering that stream's messages here.
+    if let Some(last) = header_str(&headers, "last-event-id") {
+        let parsed = last
+            .split_once('-')
+            .and_then(|(s, n)| Some((s.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+        let route = parsed.and_then(|(stream, _)| {
+            lock(&session.routes)
+                .streams
+                .iter()
+                .find(|r| lock(r).stream == stream)
+                .cloned()
+        });
+        let (Some((_, seen)), Some(route)) = (parsed, route) else {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "Not Found: no resumable stream has that event id",
+            );
+        };
+        {
+            let mut r = lock(&route);
+            let stream = r.stream;
+            for (seq, m) in r.log.iter().filter(|(seq, _)| *seq > seen) {
+                let _ = tx.send(Ev {
+                    id: Some(format!("{stream}-{seq}")),
+                    msg: Some(m.clone()),
+                });
+            }
+            if !r.done {
+                r.tx = Some(tx);
+            }
+        }
+        return sse_from(rx, vec![], Box::new(move || lock(&route).tx = None));
+    }
+    let resumable = session.resumable();
+    let route = {
         let mut routes = lock(&session.routes);
-        if routes.standalone.as_ref().is_some_and(|t| !t.is_closed()) {
+        if routes
+            .standalone
+            .as_ref()
+            .is_some_and(|r| lock(r).tx.as_ref().is_some_and(|t| !t.is_closed()))
+        {
             return plain(
                 StatusCode::CONFLICT,
                 "Conflict: this session already has a GET stream",
             );
         }
-        routes.standalone = Some(tx);
+        let route = routes.new_route(tx, 0, false, false, resumable);
+        routes.standalone = Some(route.clone());
+        route
+    };
+    let mut first = Vec::new();
+    if session.primes() {
+        let stream = lock(&route).stream;
+        first.push(ev_event(Ev {
+            id: Some(format!("{stream}-0")),
+            msg: None,
+        }));
     }
-    sse_from(rx, vec![], Box::new(|| {}))
+    sse_from(rx, first, Box::new(move || lock(&route).tx = None))
 }
 
 async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
@@ -787,7 +962,7 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
     match lock(&http.sessions).remove(sid) {
         Some(s) => {
             s.conn.close();
-            lock(&s.routes).standalone = None;
+            s.close_streams();
             StatusCode::OK.into_response()
         }
         None => error_response(
@@ -956,7 +1131,7 @@ async fn modern_post(
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     let keys = vec![jsonrpc::id_key(&id)];
-    let rx = session.register(&keys, !wants_sse, false);
+    let rx = session.register(&keys, !wants_sse, false, false);
     session.conn.handle_value(value);
     respond_to_post(
         session, keys, rx, wants_json, wants_sse, &config, None, true,
@@ -988,17 +1163,18 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     let (tx, rx) = mpsc::unbounded_channel();
     {
         let mut routes = lock(&session.routes);
-        routes.standalone = Some(tx);
+        let route = routes.new_route(tx, 0, false, false, false);
+        routes.standalone = Some(route);
         routes.everything_standalone = true;
     }
     lock(&http.sse).insert(sid.clone(), session.clone());
     let mut first = vec![];
     if !config.defects.has(Defect::SseNoEndpointEvent) {
-        first.push(
-            Event::default()
-                .event("endpoint")
-                .data(format!("/messages?sessionId={sid}")),
-        );
+        first.push(sse_text(
+            None,
+            Some("endpoint"),
+            &format!("/messages?sessionId={sid}"),
+        ));
     }
     let http2 = Arc::clone(&http);
     let on_drop: Box<dyn FnOnce() + Send> = Box::new(move || {

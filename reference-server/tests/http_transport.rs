@@ -718,3 +718,57 @@ async fn altered_ids_still_reach_their_post() {
     let msgs = sse_messages(&r.text().await.unwrap());
     assert_eq!(msgs.last().unwrap()["id"], "7");
 }
+
+#[tokio::test]
+async fn streams_resume_after_last_event_id() {
+    use futures_util::StreamExt;
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"ms":400},"_meta":{"progressToken":"t"}}}), BOTH).await;
+    let mut stream = r.bytes_stream();
+    let mut buf = String::new();
+    // The priming event (an id, empty data), then the first progress event.
+    while !buf.contains("\"progress\":100") {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    assert!(buf.starts_with("id: "), "{buf}");
+    assert!(buf.contains("\ndata: \n\n"), "{buf}");
+    let last_id = buf
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .unwrap()
+        .to_string();
+    drop(stream); // the connection drops; the request goes on
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let msgs = sse_messages(&text);
+    assert!(
+        msgs.iter().all(|m| m["params"]["progress"] != 100),
+        "no replay of what was seen: {text}"
+    );
+    assert_eq!(
+        msgs.last().unwrap()["result"]["content"][0]["text"],
+        "Slept 400 ms"
+    );
+    // Unknown event ids are refused.
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", "999-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
