@@ -27,6 +27,8 @@ const TRANSPORT_ONLY: &[&str] = &[
     "header-mismatch-accepted",
     "session-id-predictable",
     "param-header-ignored",
+    "sse-missing-priming-event",
+    "resume-crosses-streams",
 ];
 
 enum Step {

@@ -103,6 +103,8 @@ defects! {
     ProtocolVersionHeaderIgnored => "protocol-version-header-ignored": "accepts an invalid MCP-Protocol-Version header instead of answering 400",
     DeleteIgnored => "delete-ignored": "a DELETE does not end the session; it keeps being served",
     WrongContentTypeHeader => "wrong-content-type-header": "JSON responses to POST carry Content-Type text/plain",
+    SseMissingPrimingEvent => "sse-missing-priming-event": "2025-11-25 SSE response streams start without the priming event (an event id with empty data)",
+    ResumeCrossesStreams => "resume-crosses-streams": "resuming with Last-Event-ID also replays events that belong to other streams",
     SseNoEndpointEvent => "sse-no-endpoint-event": "the legacy SSE stream does not start with an endpoint event",
     // --- 2026-07-28 ---
     MissingResultType => "missing-result-type": "2026-07-28 results lack resultType",

@@ -185,6 +185,11 @@ impl Session {
     /// 2025-11-25 streams start with a priming event.
     fn primes(&self) -> bool {
         self.conn.negotiated_version() == Some(Version::V2025_11_25)
+            && !self
+                .conn
+                .config()
+                .defects
+                .has(Defect::SseMissingPrimingEvent)
     }
 
     fn register(
@@ -886,6 +891,23 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
                 "Not Found: no resumable stream has that event id",
             );
         };
+        if config.defects.has(Defect::ResumeCrossesStreams) {
+            let others: Vec<_> = lock(&session.routes)
+                .streams
+                .iter()
+                .filter(|r| !Arc::ptr_eq(r, &route))
+                .cloned()
+                .collect();
+            for other in others {
+                let o = lock(&other);
+                for (seq, m) in o.log.iter() {
+                    let _ = tx.send(Ev {
+                        id: Some(format!("{}-{seq}", o.stream)),
+                        msg: Some(m.clone()),
+                    });
+                }
+            }
+        }
         {
             let mut r = lock(&route);
             let stream = r.stream;

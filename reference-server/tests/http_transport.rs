@@ -772,3 +772,47 @@ async fn streams_resume_after_last_event_id() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn resumption_defects() {
+    use futures_util::StreamExt;
+    // sse-missing-priming-event
+    let base = start(&["sse-missing-priming-event"]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}}), BOTH).await;
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains("\ndata: \n\n") && !text.starts_with("id: 2-0\ndata: \n"),
+        "{text}"
+    );
+    // resume-crosses-streams
+    let base = start(&["resume-crosses-streams"]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let done = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":"other","method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}}), BOTH).await;
+    let _ = done.text().await.unwrap();
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"slow","arguments":{"ms":300},"_meta":{"progressToken":"t"}}}), BOTH).await;
+    let mut stream = r.bytes_stream();
+    let mut buf = String::new();
+    while !buf.contains("\"progress\":100") {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    let last_id = buf
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .unwrap()
+        .to_string();
+    drop(stream);
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("\"id\":\"other\""), "{text}");
+}
