@@ -17,6 +17,7 @@ const TRANSPORT_ONLY: &[&str] = &[
     "embedded-newline",
     "session-id-not-ascii",
     "no-origin-check",
+    "no-host-check",
     "unknown-session-accepted",
     "missing-session-accepted",
     "notification-not-202",

@@ -96,6 +96,7 @@ defects! {
     RootsWithoutCapability => "roots-without-capability": "sends roots/list to a client that did not declare roots",
     // --- HTTP ---
     SessionIdNotAscii => "session-id-not-ascii": "the Mcp-Session-Id contains a non-visible-ASCII character",
+    NoHostCheck => "no-host-check": "a loopback server accepts requests whose Host header names a non-loopback host",
     NoOriginCheck => "no-origin-check": "accepts requests whose Origin header names a foreign origin",
     UnknownSessionAccepted => "unknown-session-accepted": "serves requests that carry an unknown Mcp-Session-Id instead of answering 404",
     MissingSessionAccepted => "missing-session-accepted": "serves non-initialize requests without Mcp-Session-Id instead of answering 400",

@@ -37,13 +37,16 @@ pub async fn serve_http(
     config: Arc<Config>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(config)).await
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    axum::serve(listener, router(config, loopback)).await
 }
 
-/// The axum router (public for in-process tests).
-pub fn router(config: Arc<Config>) -> Router {
+/// The axum router (public for in-process tests). `loopback`: the server listens on a
+/// loopback address, so requests must name a loopback `Host` (DNS rebinding).
+pub fn router(config: Arc<Config>, loopback: bool) -> Router {
     let state = Arc::new(Http {
         config,
+        loopback,
         sessions: Mutex::new(HashMap::new()),
         sse: Mutex::new(HashMap::new()),
     });
@@ -56,6 +59,8 @@ pub fn router(config: Arc<Config>) -> Router {
 
 struct Http {
     config: Arc<Config>,
+    /// Listening on loopback: `Host` must be a loopback name.
+    loopback: bool,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     sse: Mutex<HashMap<String, Arc<Session>>>,
 }
@@ -316,6 +321,39 @@ fn plain(status: StatusCode, text: &str) -> Response {
     (status, text.to_string()).into_response()
 }
 
+/// The host part of `host[:port]` (IPv6 literals keep their brackets).
+fn host_of(hostport: &str) -> String {
+    if hostport.starts_with('[') {
+        hostport
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        hostport.split(':').next().unwrap_or("").to_string()
+    }
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    matches!(
+        host.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
+}
+
+/// DNS rebinding protection: a foreign `Origin`, or (on a loopback listener) a
+/// non-loopback `Host`, is refused.
+fn request_allowed(headers: &HeaderMap, http: &Http) -> bool {
+    if http.loopback && !http.config.defects.has(Defect::NoHostCheck) {
+        let host_ok = header_str(headers, header::HOST.as_str())
+            .is_none_or(|h| is_loopback_name(&host_of(h)));
+        if !host_ok {
+            return false;
+        }
+    }
+    origin_allowed(headers, &http.config)
+}
+
 /// Origins allowed to talk to the server: loopback ones (the server binds loopback).
 fn origin_allowed(headers: &HeaderMap, config: &Config) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
@@ -349,7 +387,9 @@ fn forbidden(config: &Config) -> Response {
         None,
         config,
         Value::Null,
-        RpcError::invalid_request("Forbidden: Origin not allowed"),
+        RpcError::invalid_request(
+            "Forbidden: Origin or Host not allowed (DNS rebinding protection)",
+        ),
     )
 }
 
@@ -548,7 +588,7 @@ async fn collect_json(
 
 async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes) -> Response {
     let config = http.config.clone();
-    if !origin_allowed(&headers, &config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
     let wants_json = accepts(&headers, "application/json");
@@ -835,7 +875,7 @@ fn adhoc_session(http: &Http) -> Arc<Session> {
 
 async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
     let config = &http.config;
-    if !origin_allowed(&headers, config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(config);
     }
     if header_str(&headers, VERSION_HEADER)
@@ -953,7 +993,7 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
 
 async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
     let config = &http.config;
-    if !origin_allowed(&headers, config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(config);
     }
     if header_str(&headers, VERSION_HEADER)
@@ -1171,7 +1211,7 @@ struct SessionQuery {
 
 async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
     let config = http.config.clone();
-    if !origin_allowed(&headers, &config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
     if !accepts(&headers, "text/event-stream") {
@@ -1214,7 +1254,7 @@ async fn sse_post(
     body: Bytes,
 ) -> Response {
     let config = http.config.clone();
-    if !origin_allowed(&headers, &config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
     let Some(sid) = q.session_id else {

@@ -816,3 +816,21 @@ async fn resumption_defects() {
     let text = r.text().await.unwrap();
     assert!(text.contains("\"id\":\"other\""), "{text}");
 }
+
+#[tokio::test]
+async fn host_header_is_checked_on_loopback() {
+    for (defects, expected) in [(&[][..], 403u16), (&["no-host-check"][..], 200)] {
+        let base = start(defects).await;
+        let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", BOTH)
+            .header("host", "evil.example.com")
+            .body(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}).to_string())
+            .send().await.unwrap();
+        assert_eq!(r.status().as_u16(), expected, "{defects:?}");
+        let port = base.rsplit(':').next().unwrap();
+        let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", BOTH)
+            .header("host", format!("localhost:{port}"))
+            .body(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}).to_string())
+            .send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
