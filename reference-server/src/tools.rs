@@ -171,6 +171,20 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
     }
     if v >= Version::V2025_11_25 {
         t.push(tool(
+            "test_elicitation_sep1034_defaults",
+            "Elicitation with defaults",
+            "Asks for a form whose fields (string, integer, number, enum, boolean) carry default values",
+            no_args(),
+        ));
+        t.push(tool(
+            "test_elicitation_sep1330_enums",
+            "Elicitation with enums",
+            "Asks for a form with every enum variant: untitled/titled single-select, legacy enumNames, untitled/titled multi-select",
+            no_args(),
+        ));
+    }
+    if v >= Version::V2025_11_25 {
+        t.push(tool(
             "test_url_elicitation",
             "URL elicitation",
             "Asks the user to visit a URL (elicitation/create, url mode)",
@@ -683,6 +697,67 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 .unwrap_or("(missing)");
             let content = r.get("content").cloned().unwrap_or(Value::Null);
             ToolOut::text(format!("User response: action={action}, content={content}"))
+        }
+        "test_elicitation_sep1034_defaults" | "test_elicitation_sep1330_enums" => {
+            let schema = if name == "test_elicitation_sep1034_defaults" {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "title": "Name", "default": "John Doe"},
+                        "age": {"type": "integer", "title": "Age", "minimum": 0, "default": 30},
+                        "score": {"type": "number", "title": "Score", "default": 95.5},
+                        "status": {"type": "string", "title": "Status", "enum": ["active", "inactive", "pending"], "default": "active"},
+                        "verified": {"type": "boolean", "title": "Verified", "default": true}
+                    }
+                })
+            } else {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                        "titledSingle": {"type": "string", "oneOf": [
+                            {"const": "value1", "title": "First Option"},
+                            {"const": "value2", "title": "Second Option"},
+                            {"const": "value3", "title": "Third Option"}
+                        ]},
+                        "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                            "enumNames": ["Option One", "Option Two", "Option Three"]},
+                        "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                        "titledMulti": {"type": "array", "items": {"anyOf": [
+                            {"const": "value1", "title": "First Choice"},
+                            {"const": "value2", "title": "Second Choice"},
+                            {"const": "value3", "title": "Third Choice"}
+                        ]}}
+                    }
+                })
+            };
+            if !ctx.client_supports_form_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(ClientError::NoCapability("elicitation").into());
+            }
+            let params = json!({
+                "mode": "form",
+                "message": "Please review and update the form fields",
+                "requestedSchema": schema
+            });
+            let r = ctx
+                .client_request(
+                    "elicitation",
+                    Defect::ElicitationWithoutCapability,
+                    "form",
+                    "elicitation/create",
+                    params,
+                )
+                .await?;
+            let action = r
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("(missing)");
+            let content = r.get("content").cloned().unwrap_or(Value::Null);
+            ToolOut::text(format!(
+                "Elicitation completed: action={action}, content={content}"
+            ))
         }
         "test_url_elicitation" => {
             if !ctx.client_supports_url_elicitation()
