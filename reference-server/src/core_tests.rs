@@ -1682,3 +1682,160 @@ async fn form_elicitation_needs_form_mode() {
     assert_eq!(req["method"], "elicitation/create");
     assert!(req["params"].get("mode").is_none());
 }
+
+#[tokio::test]
+async fn mrtr_fixtures() {
+    let all = json!({"io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}, "sampling": {}, "roots": {}}});
+    let call = |name: &str, extra: Value| {
+        let mut p = with_meta(json!({"name": name, "arguments": {}}), all.clone());
+        if let Some(e) = extra.as_object() {
+            for (k, v) in e {
+                p[k] = v.clone();
+            }
+        }
+        p
+    };
+    let mut t = T::new(&[]);
+    // Single inputs.
+    for (tool, key, answer, expect) in [
+        (
+            "test_input_required_result_elicitation",
+            "user_name",
+            json!({"action": "accept", "content": {"name": "Alice"}}),
+            "Hello, Alice!",
+        ),
+        (
+            "test_input_required_result_sampling",
+            "capital_question",
+            json!({"role": "assistant", "content": {"type": "text", "text": "Paris"}, "model": "m"}),
+            "LLM response: Paris",
+        ),
+        (
+            "test_input_required_result_list_roots",
+            "client_roots",
+            json!({"roots": [{"uri": "file:///r"}]}),
+            "1 root(s): file:///r",
+        ),
+    ] {
+        let r1 = t.result("tools/call", call(tool, json!({}))).await;
+        assert_eq!(r1["resultType"], "input_required", "{tool}: {r1}");
+        assert!(r1["inputRequests"][key].is_object(), "{tool}: {r1}");
+        // Wrong keys: asked again.
+        let again = t
+            .result(
+                "tools/call",
+                call(tool, json!({"inputResponses": {"wrong_key": {}}})),
+            )
+            .await;
+        assert_eq!(again["resultType"], "input_required");
+        let r2 = t
+            .result(
+                "tools/call",
+                call(
+                    tool,
+                    json!({"inputResponses": {key: answer}, "requestState": r1["requestState"]}),
+                ),
+            )
+            .await;
+        assert_eq!(text_of(&r2), expect);
+    }
+    // Request state: round trip, and tampering.
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_request_state", json!({})),
+        )
+        .await;
+    let state = r1["requestState"].as_str().unwrap().to_string();
+    let ok = json!({"confirm": {"action": "accept", "content": {"ok": true}}});
+    let r2 = t
+        .result(
+            "tools/call",
+            call(
+                "test_input_required_result_request_state",
+                json!({"inputResponses": ok, "requestState": state}),
+            ),
+        )
+        .await;
+    assert!(text_of(&r2).contains("state-ok"));
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_tampered_state", json!({})),
+        )
+        .await;
+    let tampered = format!("{}-TAMPERED", r1["requestState"].as_str().unwrap());
+    let r = t
+        .request(
+            "tools/call",
+            call(
+                "test_input_required_result_tampered_state",
+                json!({"inputResponses": ok, "requestState": tampered}),
+            ),
+        )
+        .await;
+    assert!(r.get("error").is_some(), "{r}");
+    // Multiple inputs at once.
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_multiple_inputs", json!({})),
+        )
+        .await;
+    assert_eq!(r1["inputRequests"].as_object().unwrap().len(), 3);
+    let answers = json!({
+        "user_name": {"action": "accept", "content": {"name": "Bo"}},
+        "greeting": {"role": "assistant", "content": {"type": "text", "text": "Hi"}, "model": "m"},
+        "client_roots": {"roots": []}
+    });
+    let r2 = t
+        .result(
+            "tools/call",
+            call(
+                "test_input_required_result_multiple_inputs",
+                json!({"inputResponses": answers, "requestState": r1["requestState"]}),
+            ),
+        )
+        .await;
+    assert_eq!(r2["resultType"], "complete");
+    // Multi-round: the state changes between rounds.
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_multi_round", json!({})),
+        )
+        .await;
+    assert!(r1["inputRequests"]["step1"].is_object());
+    let r2 = t.result("tools/call", call("test_input_required_result_multi_round", json!({"inputResponses": {"step1": {"action": "accept", "content": {"name": "Al"}}}, "requestState": r1["requestState"]}))).await;
+    assert!(r2["inputRequests"]["step2"].is_object(), "{r2}");
+    assert_ne!(r2["requestState"], r1["requestState"]);
+    let r3 = t.result("tools/call", call("test_input_required_result_multi_round", json!({"inputResponses": {"step2": {"action": "accept", "content": {"color": "blue"}}}, "requestState": r2["requestState"]}))).await;
+    assert_eq!(text_of(&r3), "Both rounds answered: Al likes blue");
+    // Capabilities: only declared kinds are asked for.
+    let p = with_meta(
+        json!({"name": "test_input_required_result_capabilities", "arguments": {}}),
+        json!({"io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}),
+    );
+    let r1 = t.result("tools/call", p).await;
+    let keys: Vec<&String> = r1["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["sampling_input"]);
+    // Missing capability: refused.
+    let p = with_meta(
+        json!({"name": "test_missing_capability", "arguments": {}}),
+        json!({}),
+    );
+    assert_eq!(t.error_code("tools/call", p).await, -32021);
+    // The prompt.
+    let p = with_meta(
+        json!({"name": "test_input_required_result_prompt"}),
+        all.clone(),
+    );
+    let r1 = t.result("prompts/get", p.clone()).await;
+    assert_eq!(r1["resultType"], "input_required");
+    let mut p2 = p.clone();
+    p2["inputResponses"] =
+        json!({"user_context": {"action": "accept", "content": {"context": "ctx"}}});
+    p2["requestState"] = r1["requestState"].clone();
+    let r2 = t.result("prompts/get", p2).await;
+    assert!(r2["messages"].is_array());
+}

@@ -27,8 +27,18 @@ const EXTRA_PROMPT: PromptDef = PromptDef {
 };
 
 /// The prompts offered to this request, in a fixed order.
+const MRTR_PROMPT: PromptDef = PromptDef {
+    name: "test_input_required_result_prompt",
+    title: "MRTR prompt",
+    description: "Asks the user for context through an InputRequiredResult (2026-07-28)",
+    args: &[],
+};
+
 fn offered(ctx: &Ctx) -> Vec<&'static PromptDef> {
     let mut v: Vec<&'static PromptDef> = PROMPTS.iter().collect();
+    if ctx.req.modern {
+        v.push(&MRTR_PROMPT);
+    }
     if ctx.extra_enabled(Extra::Prompt) {
         v.push(&EXTRA_PROMPT);
     }
@@ -172,6 +182,31 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             user_text("Please process the embedded resource above."),
         ],
         "extra_prompt" => vec![user_text("This prompt was added at run time.")],
+        "test_input_required_result_prompt" => {
+            // Multi round-trip: the prompt needs context from the user first.
+            if !ctx.client_supports_form_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(RpcError::new(
+                    crate::jsonrpc::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    "Server requires the elicitation capability for this request",
+                )
+                .with_data(json!({"requiredCapabilities": {"elicitation": {}}})));
+            }
+            let Some(answer) = ctx.req.input_responses.get("user_context") else {
+                let request = json!({"user_context": {"method": "elicitation/create", "params": {
+                    "mode": "form",
+                    "message": "What context should the prompt use?",
+                    "requestedSchema": {"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]}
+                }}});
+                return Ok(crate::modern::input_required(ctx, request, ""));
+            };
+            let context = answer
+                .pointer("/content/context")
+                .and_then(Value::as_str)
+                .unwrap_or("(none)");
+            vec![user_text(format!("Answer using this context: {context}"))]
+        }
         "test_prompt_with_image" => vec![
             json!({"role": "user", "content": {"type": "image", "data": media::PNG_BASE64, "mimeType": "image/png"}}),
             user_text("Please analyze the image above."),

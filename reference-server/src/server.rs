@@ -180,6 +180,8 @@ pub(crate) struct Req {
     pub accept_any_state: bool,
     /// 2025-11-25: the task this work runs for.
     pub related_task: Option<String>,
+    /// 2026-07-28: the stage carried by a verified `requestState`.
+    pub state_stage: Option<String>,
 }
 
 pub(crate) type Fut = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
@@ -225,9 +227,9 @@ pub(crate) enum ClientError {
     Closed,
     /// The client has not sent `notifications/initialized` yet.
     NotInitialized,
-    /// 2026-07-28: the client must be asked through an InputRequiredResult; holds the
-    /// `inputRequests` map.
-    InputRequired(Value),
+    /// 2026-07-28: the client must be asked through an InputRequiredResult: the
+    /// `inputRequests` map, and the stage its `requestState` carries.
+    InputRequired(Value, String),
 }
 
 impl std::fmt::Display for ClientError {
@@ -249,7 +251,7 @@ impl std::fmt::Display for ClientError {
             ClientError::NotInitialized => {
                 f.write_str("the client has not sent notifications/initialized yet, so the server may not send it requests")
             }
-            ClientError::InputRequired(_) => f.write_str("input from the client is required"),
+            ClientError::InputRequired(..) => f.write_str("input from the client is required"),
         }
     }
 }
@@ -767,6 +769,7 @@ impl Connection {
                 input_name: String::new(),
                 accept_any_state: false,
                 related_task: None,
+                state_stage: None,
             }
         };
         let req = Arc::new(req);
@@ -1080,8 +1083,10 @@ impl Ctx {
             if let Some(answer) = self.req.input_responses.get(key) {
                 return Ok(answer.clone());
             }
+            let stage = self.req.state_stage.clone().unwrap_or_default();
             return Err(ClientError::InputRequired(
                 json!({key: {"method": method, "params": params}}),
+                stage,
             ));
         }
         let initialized = self.conn.state().initialized_notified;
@@ -1120,6 +1125,55 @@ impl Ctx {
         ) {
             tasks::tag(params, id);
         }
+    }
+
+    /// Asks for several inputs at once (2026-07-28: one InputRequiredResult listing all
+    /// that are still missing, with `stage` in its requestState; legacy: one request to
+    /// the client after the other). Each ask: (capability, key, method, params).
+    pub async fn client_requests(
+        &self,
+        asks: Vec<(&'static str, &str, &str, Value)>,
+        stage: &str,
+    ) -> Result<Vec<Value>, ClientError> {
+        let bypass = |cap: &str| match cap {
+            "sampling" => Defect::SamplingWithoutCapability,
+            "elicitation" => Defect::ElicitationWithoutCapability,
+            _ => Defect::RootsWithoutCapability,
+        };
+        if let Some((cap, ..)) = asks
+            .iter()
+            .find(|(cap, ..)| !self.client_has(cap) && !self.has(bypass(cap)))
+        {
+            return Err(ClientError::NoCapability(cap));
+        }
+        if self.req.modern {
+            let mut missing = Map::new();
+            let mut answers = Vec::new();
+            for (_, key, method, params) in &asks {
+                match self.req.input_responses.get(*key) {
+                    Some(a) => answers.push(a.clone()),
+                    None => {
+                        missing
+                            .insert(key.to_string(), json!({"method": method, "params": params}));
+                    }
+                }
+            }
+            if !missing.is_empty() {
+                return Err(ClientError::InputRequired(
+                    Value::Object(missing),
+                    stage.to_string(),
+                ));
+            }
+            return Ok(answers);
+        }
+        let mut answers = Vec::new();
+        for (cap, key, method, params) in asks {
+            answers.push(
+                self.client_request(cap, bypass(cap), key, method, params)
+                    .await?,
+            );
+        }
+        Ok(answers)
     }
 
     /// Whether the client accepts form mode elicitation: any `elicitation` capability

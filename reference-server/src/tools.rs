@@ -283,6 +283,55 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         )
     });
     if ctx.req.modern {
+        for (name, title, description) in [
+            (
+                "test_input_required_result_elicitation",
+                "MRTR: elicitation",
+                "Asks the user's name through an InputRequiredResult (key user_name)",
+            ),
+            (
+                "test_input_required_result_sampling",
+                "MRTR: sampling",
+                "Asks the client's LLM through an InputRequiredResult (key capital_question)",
+            ),
+            (
+                "test_input_required_result_list_roots",
+                "MRTR: roots",
+                "Asks for the client's roots through an InputRequiredResult (key client_roots)",
+            ),
+            (
+                "test_input_required_result_request_state",
+                "MRTR: request state",
+                "Round-trips an integrity-checked requestState (key confirm)",
+            ),
+            (
+                "test_input_required_result_multiple_inputs",
+                "MRTR: multiple inputs",
+                "Asks for an elicitation, a sampling and the roots at once",
+            ),
+            (
+                "test_input_required_result_multi_round",
+                "MRTR: multi-round",
+                "Needs two rounds of input (step1, then step2), with an evolving requestState",
+            ),
+            (
+                "test_input_required_result_tampered_state",
+                "MRTR: tampered state",
+                "Rejects a requestState that was modified (key confirm)",
+            ),
+            (
+                "test_input_required_result_capabilities",
+                "MRTR: capabilities",
+                "Asks only for the input kinds the client declared",
+            ),
+            (
+                "test_missing_capability",
+                "Missing capability",
+                "Needs the sampling capability; refused with -32021 when it is not declared",
+            ),
+        ] {
+            t.push(tool(name, title, description, no_args()));
+        }
         t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "run_query",
             "Run query",
@@ -498,8 +547,8 @@ async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Val
                 Ok(finish(&ctx, out))
             }
             Err(Stop::Rpc(e)) => Err(e),
-            Err(Stop::Client(ClientError::InputRequired(requests))) => {
-                Ok(crate::modern::input_required(&ctx, requests))
+            Err(Stop::Client(ClientError::InputRequired(requests, stage))) => {
+                Ok(crate::modern::input_required(&ctx, requests, &stage))
             }
             Err(Stop::Client(ClientError::NoCapability(cap)))
                 if ctx.req.modern && !ctx.has(Defect::MissingCapabilityAsToolError) =>
@@ -927,6 +976,9 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             ))
         }
         "extra_tool" => ToolOut::text("extra_tool ran"),
+        n if n.starts_with("test_input_required_result_") || n == "test_missing_capability" => {
+            mrtr(ctx, n).await?
+        }
         "run_query" => {
             let options = args.get("options").cloned().unwrap_or(Value::Null);
             let limit = options.get("limit").and_then(Value::as_u64).unwrap_or(100);
@@ -945,6 +997,219 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             return Err(Stop::Rpc(RpcError::invalid_params(format!(
                 "Unknown tool: {other}"
             ))));
+        }
+    })
+}
+
+fn name_schema(field: &str) -> Value {
+    json!({"type": "object", "properties": {field: {"type": "string"}}, "required": [field]})
+}
+
+fn elicit(message: &str, schema: Value) -> Value {
+    json!({"mode": "form", "message": message, "requestedSchema": schema})
+}
+
+/// The accepted content's `field` of an elicitation answer.
+fn accepted(answer: &Value, field: &str) -> String {
+    answer
+        .pointer(&format!("/content/{field}"))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn roots_text(answer: &Value) -> String {
+    let uris: Vec<&str> = answer
+        .get("roots")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|r| r.get("uri").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{} root(s): {}", uris.len(), uris.join(", "))
+}
+
+/// The 2026-07-28 multi round-trip request fixtures.
+async fn mrtr(ctx: &Ctx, name: &str) -> Result<ToolOut, Stop> {
+    let sampling = |text: &str, max: u64| json!({"messages": [{"role": "user", "content": {"type": "text", "text": text}}], "maxTokens": max});
+    Ok(match name {
+        "test_input_required_result_elicitation" => {
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "elicitation",
+                        "user_name",
+                        "elicitation/create",
+                        elicit("What is your name?", name_schema("name")),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name")))
+        }
+        "test_input_required_result_sampling" => {
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "sampling",
+                        "capital_question",
+                        "sampling/createMessage",
+                        sampling("What is the capital of France?", 100),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("LLM response: {}", sampled_text(&a[0])))
+        }
+        "test_input_required_result_list_roots" => {
+            let a = ctx
+                .client_requests(vec![("roots", "client_roots", "roots/list", json!({}))], "")
+                .await?;
+            ToolOut::text(roots_text(&a[0]))
+        }
+        "test_input_required_result_request_state"
+        | "test_input_required_result_tampered_state" => {
+            let confirm = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]});
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "elicitation",
+                        "confirm",
+                        "elicitation/create",
+                        elicit("Please confirm", confirm),
+                    )],
+                    "confirm",
+                )
+                .await?;
+            if ctx.req.state_stage.as_deref() != Some("confirm") {
+                // The answer came without the state minted for it: ask again.
+                let confirm = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]});
+                return Err(Stop::Client(ClientError::InputRequired(
+                    json!({"confirm": {"method": "elicitation/create", "params": elicit("Please confirm", confirm)}}),
+                    "confirm".into(),
+                )));
+            }
+            ToolOut::text(format!(
+                "state-ok: the echoed requestState verified (ok={})",
+                accepted(&a[0], "ok")
+            ))
+        }
+        "test_input_required_result_multiple_inputs" => {
+            let a = ctx
+                .client_requests(
+                    vec![
+                        (
+                            "elicitation",
+                            "user_name",
+                            "elicitation/create",
+                            elicit("What is your name?", name_schema("name")),
+                        ),
+                        (
+                            "sampling",
+                            "greeting",
+                            "sampling/createMessage",
+                            sampling("Generate a greeting", 50),
+                        ),
+                        ("roots", "client_roots", "roots/list", json!({})),
+                    ],
+                    "all",
+                )
+                .await?;
+            ToolOut::text(format!(
+                "{}: {} ({})",
+                accepted(&a[0], "name"),
+                sampled_text(&a[1]),
+                roots_text(&a[2])
+            ))
+        }
+        "test_input_required_result_multi_round" => {
+            let stage = ctx.req.state_stage.clone().unwrap_or_default();
+            if let Some(first) = stage.strip_prefix("round2:") {
+                let a = ctx
+                    .client_requests(
+                        vec![(
+                            "elicitation",
+                            "step2",
+                            "elicitation/create",
+                            elicit("Step 2: What is your favorite color?", name_schema("color")),
+                        )],
+                        &stage,
+                    )
+                    .await?;
+                ToolOut::text(format!(
+                    "Both rounds answered: {first} likes {}",
+                    accepted(&a[0], "color")
+                ))
+            } else {
+                let a = ctx
+                    .client_requests(
+                        vec![(
+                            "elicitation",
+                            "step1",
+                            "elicitation/create",
+                            elicit("Step 1: What is your name?", name_schema("name")),
+                        )],
+                        "round1",
+                    )
+                    .await?;
+                let next = format!("round2:{}", accepted(&a[0], "name"));
+                return Err(Stop::Client(ClientError::InputRequired(
+                    json!({"step2": {"method": "elicitation/create", "params": elicit("Step 2: What is your favorite color?", name_schema("color"))}}),
+                    next,
+                )));
+            }
+        }
+        "test_input_required_result_capabilities" => {
+            let mut asks = Vec::new();
+            if ctx.client_supports_form_elicitation() {
+                asks.push((
+                    "elicitation",
+                    "elicit_input",
+                    "elicitation/create",
+                    elicit("Elicitation input", name_schema("value")),
+                ));
+            }
+            if ctx.client_has("sampling") {
+                asks.push((
+                    "sampling",
+                    "sampling_input",
+                    "sampling/createMessage",
+                    sampling("Say something", 20),
+                ));
+            }
+            if ctx.client_has("roots") {
+                asks.push(("roots", "roots_input", "roots/list", json!({})));
+            }
+            let keys: Vec<&str> = asks.iter().map(|(_, k, ..)| *k).collect::<Vec<_>>();
+            let keys = keys.join(",");
+            if asks.is_empty() {
+                ToolOut::text(
+                    "capabilities-ok: the client declared no input kind, so none was asked for",
+                )
+            } else {
+                ctx.client_requests(asks, "").await?;
+                ToolOut::text(format!("capabilities-ok: received {keys}"))
+            }
+        }
+        _ => {
+            // test_missing_capability
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "sampling",
+                        "sample",
+                        "sampling/createMessage",
+                        sampling("Say hello", 20),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("LLM response: {}", sampled_text(&a[0])))
         }
     })
 }
