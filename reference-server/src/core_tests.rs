@@ -1839,3 +1839,59 @@ async fn mrtr_fixtures() {
     let r2 = t.result("prompts/get", p2).await;
     assert!(r2["messages"].is_array());
 }
+
+#[tokio::test]
+async fn stateless_diagnostic_fixtures() {
+    let mut t = T::new(&[]);
+    // test_logging_tool logs only with a level in _meta.
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "test_logging_tool"}), json!({})),
+    )
+    .await;
+    assert!(t.seen.is_empty());
+    t.result(
+        "tools/call",
+        with_meta(
+            json!({"name": "test_logging_tool"}),
+            json!({"io.modelcontextprotocol/logLevel": "debug"}),
+        ),
+    )
+    .await;
+    assert_eq!(t.seen.drain(..).count(), 1);
+    // test_streaming_elicitation answers with an InputRequiredResult, never a request.
+    let caps = json!({"io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let r = t
+        .result(
+            "tools/call",
+            with_meta(json!({"name": "test_streaming_elicitation"}), caps),
+        )
+        .await;
+    assert_eq!(r["resultType"], "input_required");
+    assert!(t.seen.is_empty());
+    // Triggers publish list changes to listen streams.
+    t.send(json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen",
+        "params": with_meta(json!({"notifications": {"toolsListChanged": true, "promptsListChanged": true}}), json!({}))}));
+    assert_eq!(
+        t.recv().await["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "test_trigger_tool_change"}), json!({})),
+    )
+    .await;
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "test_trigger_prompt_change"}), json!({})),
+    )
+    .await;
+    let methods: Vec<Value> = t.seen.drain(..).map(|m| m["method"].clone()).collect();
+    assert_eq!(
+        methods,
+        [
+            json!("notifications/tools/list_changed"),
+            json!("notifications/prompts/list_changed")
+        ]
+    );
+}

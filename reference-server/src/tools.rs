@@ -75,6 +75,17 @@ fn run_query_schema() -> Value {
     })
 }
 
+fn custom_header_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "description": "Region to route to", "x-mcp-header": "Region"},
+            "query": {"type": "string", "description": "Free text"}
+        },
+        "required": ["region"]
+    })
+}
+
 /// 2026-07-28 `x-mcp-header` annotations of a tool: (property path, header name).
 pub(crate) fn mirrored_params(tool: &str) -> Vec<(Vec<String>, String)> {
     fn walk(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
@@ -91,8 +102,10 @@ pub(crate) fn mirrored_params(tool: &str) -> Vec<(Vec<String>, String)> {
         }
     }
     let mut out = Vec::new();
-    if tool == "run_query" {
-        walk(&run_query_schema(), &mut Vec::new(), &mut out);
+    match tool {
+        "run_query" => walk(&run_query_schema(), &mut Vec::new(), &mut out),
+        "test_custom_header" => walk(&custom_header_schema(), &mut Vec::new(), &mut out),
+        _ => {}
     }
     out
 }
@@ -329,9 +342,35 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
                 "Missing capability",
                 "Needs the sampling capability; refused with -32021 when it is not declared",
             ),
+            (
+                "test_streaming_elicitation",
+                "Streaming elicitation",
+                "Needs a confirmation: answered with an InputRequiredResult, never a request on the stream",
+            ),
+            (
+                "test_logging_tool",
+                "Logging tool",
+                "Logs at info, but only for requests that carry a log level in _meta",
+            ),
+            (
+                "test_trigger_tool_change",
+                "Trigger tool change",
+                "Changes the tool list (extra_tool) and publishes tools/list_changed to listen streams",
+            ),
+            (
+                "test_trigger_prompt_change",
+                "Trigger prompt change",
+                "Changes the prompt list (extra_prompt) and publishes prompts/list_changed to listen streams",
+            ),
         ] {
             t.push(tool(name, title, description, no_args()));
         }
+        t.push(tool(
+            "test_custom_header",
+            "Custom header",
+            "Mirrors its region argument into the Mcp-Param-Region header over HTTP",
+            custom_header_schema(),
+        ));
         t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "run_query",
             "Run query",
@@ -979,6 +1018,43 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
         n if n.starts_with("test_input_required_result_") || n == "test_missing_capability" => {
             mrtr(ctx, n).await?
         }
+        "test_streaming_elicitation" => {
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "elicitation",
+                        "user_name",
+                        "elicitation/create",
+                        elicit("What is your name?", name_schema("name")),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name")))
+        }
+        "test_logging_tool" => {
+            ctx.log(LogLevel::Info, json!("test_logging_tool ran"));
+            ToolOut::text("Logging tool finished.")
+        }
+        "test_trigger_tool_change" => {
+            let on = ctx.toggle_extra(Extra::Tool);
+            ToolOut::text(format!(
+                "Tool list change published (extra_tool {}).",
+                if on { "added" } else { "removed" }
+            ))
+        }
+        "test_trigger_prompt_change" => {
+            let on = ctx.toggle_extra(Extra::Prompt);
+            ToolOut::text(format!(
+                "Prompt list change published (extra_prompt {}).",
+                if on { "added" } else { "removed" }
+            ))
+        }
+        "test_custom_header" => ToolOut::text(format!(
+            "Routed to region {}: {}",
+            arg_str(args, "region"),
+            arg_str(args, "query")
+        )),
         "run_query" => {
             let options = args.get("options").cloned().unwrap_or(Value::Null);
             let limit = options.get("limit").and_then(Value::as_u64).unwrap_or(100);
