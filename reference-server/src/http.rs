@@ -76,6 +76,8 @@ struct Ev {
     msg: Option<Value>,
 }
 
+/// The `retry` (ms) sent before the server closes a connection to be polled again.
+const RECONNECT_RETRY_MS: u64 = 100;
 /// At most this many events are kept per stream for replay.
 const MAX_LOGGED_EVENTS: usize = 1000;
 /// At most this many streams per session are kept resumable.
@@ -775,8 +777,19 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     let extra = new_id
         .filter(|_| session.conn.negotiated_version().is_some())
         .map(|sid| (SESSION_HEADER.to_string(), sid));
+    // The reconnection fixture's stream is closed right after priming (SSE polling).
+    let close_early = matches!(&info.single_request, Some((_, m, p)) if m == "tools/call"
+        && p.get("name").and_then(Value::as_str) == Some("test_reconnection"));
     respond_to_post(
-        session, keys, rx, wants_json, wants_sse, &config, extra, false,
+        session,
+        keys,
+        rx,
+        wants_json,
+        wants_sse,
+        &config,
+        extra,
+        false,
+        close_early,
     )
     .await
 }
@@ -793,6 +806,7 @@ async fn respond_to_post(
     config: &Config,
     extra: Option<(String, String)>,
     modern_status: bool,
+    close_early: bool,
 ) -> Response {
     let status_of = move |body: &Value| {
         if modern_status {
@@ -833,6 +847,16 @@ async fn respond_to_post(
     let mut first: Vec<Bytes> = Vec::new();
     if session.primes() {
         let stream = lock(&route).stream;
+        if close_early {
+            // SSE polling (2025-11-25): prime, tell the client when to come back, and
+            // close the connection; the stream lives on for a GET with Last-Event-ID.
+            first.push(Bytes::from(format!(
+                "id: {stream}-0\nretry: {RECONNECT_RETRY_MS}\ndata: \n\n"
+            )));
+            lock(&route).tx = None;
+            let (_, closed) = mpsc::unbounded_channel();
+            return sse_from(closed, first, Box::new(|| {}));
+        }
         first.push(ev_event(Ev {
             id: Some(format!("{stream}-0")),
             msg: None,
@@ -1196,7 +1220,7 @@ async fn modern_post(
     let rx = session.register(&keys, !wants_sse, false, false);
     session.conn.handle_value(value);
     respond_to_post(
-        session, keys, rx, wants_json, wants_sse, &config, None, true,
+        session, keys, rx, wants_json, wants_sse, &config, None, true, false,
     )
     .await
 }

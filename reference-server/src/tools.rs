@@ -262,6 +262,12 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         )
     });
     if v == Version::V2025_11_25 && !ctx.req.modern {
+        t.push(tool(
+            "test_reconnection",
+            "Reconnection",
+            "Over Streamable HTTP the server closes this call's SSE connection right after priming it; the answer (after 200 ms) is fetched by reconnecting with Last-Event-ID",
+            no_args(),
+        ));
         t.push(ToolDef {
             task_support: Some("required"),
             ..tool(
@@ -1049,6 +1055,10 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 "Prompt list change published (extra_prompt {}).",
                 if on { "added" } else { "removed" }
             ))
+        }
+        "test_reconnection" => {
+            sleep_ms(200).await;
+            ToolOut::text("Reconnection test completed: the answer survived the closed connection.")
         }
         "test_custom_header" => ToolOut::text(format!(
             "Routed to region {}: {}",

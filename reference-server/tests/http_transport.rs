@@ -834,3 +834,37 @@ async fn host_header_is_checked_on_loopback() {
         assert_eq!(r.status(), 200);
     }
 }
+
+#[tokio::test]
+async fn reconnection_fixture_closes_and_resumes() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let r = post(
+        &base,
+        Some(&sid),
+        json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"test_reconnection"}}),
+        BOTH,
+    )
+    .await;
+    let text = tokio::time::timeout(std::time::Duration::from_secs(1), r.text())
+        .await
+        .expect("closed at once")
+        .unwrap();
+    assert!(text.contains("retry: "), "{text}");
+    assert!(sse_messages(&text).is_empty(), "{text}");
+    let last = text
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_string();
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", &last)
+        .send()
+        .await
+        .unwrap();
+    let msgs = sse_messages(&r.text().await.unwrap());
+    assert_eq!(msgs.last().unwrap()["id"], 5);
+}
