@@ -821,7 +821,8 @@ async fn respond_to_post(
         early.push(m);
     }
     let done = session_route_closed(&session, &keys);
-    if done && (wants_json || !wants_sse) {
+    // 2026-07-28 clients accept both, and error statuses (400/404) need a plain answer.
+    if done && (wants_json || !wants_sse || modern_status) {
         let (tx, rx2) = mpsc::unbounded_channel();
         for m in early {
             let _ = tx.send(m);
