@@ -820,7 +820,29 @@ async fn respond_to_post(
     while let Ok(m) = rx.try_recv() {
         early.push(m);
     }
-    let done = session_route_closed(&session, &keys);
+    // 2026-07-28: hold the response head until the first message, so that an error
+    // answer (e.g. -32021 found while running) still gets its HTTP status; a client that
+    // goes away meanwhile cancels the request.
+    if modern_status && early.is_empty() && wants_sse {
+        let guard = CloseOnDrop(Some(session.clone()));
+        match rx.recv().await {
+            Some(first) => early.push(first),
+            None => {
+                drop(guard);
+                return StatusCode::NO_CONTENT.into_response();
+            }
+        }
+        guard.disarm();
+        while let Ok(m) = rx.try_recv() {
+            early.push(m);
+        }
+    }
+    let done = session_route_closed(&session, &keys)
+        || (modern_status
+            && early
+                .first()
+                .and_then(|e| e.msg.as_ref())
+                .is_some_and(is_final));
     // 2026-07-28 clients accept both, and error statuses (400/404) need a plain answer.
     if done && (wants_json || !wants_sse || modern_status) {
         let (tx, rx2) = mpsc::unbounded_channel();
@@ -884,6 +906,24 @@ async fn respond_to_post(
         r.headers_mut().insert(name, val);
     }
     r
+}
+
+/// Closes a session's connection when dropped, unless disarmed (2026-07-28: a client
+/// that disconnects before the answer cancels its request).
+struct CloseOnDrop(Option<Arc<Session>>);
+
+impl CloseOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            s.conn.close();
+        }
+    }
 }
 
 /// Whether every request of a POST already got its final response.

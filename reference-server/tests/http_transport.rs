@@ -868,3 +868,32 @@ async fn reconnection_fixture_closes_and_resumes() {
     let msgs = sse_messages(&r.text().await.unwrap());
     assert_eq!(msgs.last().unwrap()["id"], 5);
 }
+
+#[tokio::test]
+async fn modern_late_errors_keep_their_status() {
+    let base = start(&[]).await;
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    // test_sampling without the sampling capability: -32021, found while the tool runs.
+    let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", "text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28").header("mcp-method", "tools/call").header("mcp-name", "test_sampling")
+        .body(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta": meta, "name": "test_sampling", "arguments": {"prompt": "p"}}}).to_string())
+        .send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["code"], -32021);
+    // A tool with progress still streams.
+    let mut m2 = meta.clone();
+    m2["progressToken"] = json!("p");
+    let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", BOTH)
+        .header("mcp-protocol-version", "2026-07-28").header("mcp-method", "tools/call").header("mcp-name", "slow")
+        .body(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta": m2, "name": "slow", "arguments": {"ms": 200}}}).to_string())
+        .send().await.unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let msgs = sse_messages(&r.text().await.unwrap());
+    assert_eq!(msgs.len(), 3);
+}
