@@ -113,7 +113,7 @@ defects! {
     UnsupportedVersionWrongCode => "unsupported-version-wrong-code": "an unsupported per-request protocol version gets -32602 instead of -32022",
     DiscoverMissingVersions => "discover-missing-versions": "server/discover lacks supportedVersions",
     LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
-    HeaderMismatchAccepted => "header-mismatch-accepted": "an Mcp-Method header that disagrees with the body is accepted instead of rejected with -32020",
+    HeaderMismatchAccepted => "header-mismatch-accepted": "2026-07-28 mirrored headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name) that are missing or disagree with the body are accepted instead of rejected with -32020",
     ParamHeaderIgnored => "param-header-ignored": "a Mcp-Param-* header that disagrees with its x-mcp-header tool argument is accepted instead of rejected with -32020",
     ListenNoAck => "listen-no-ack": "subscriptions/listen streams start without notifications/subscriptions/acknowledged",
     ListenMissingSubscriptionId => "listen-missing-subscription-id": "notifications on a subscriptions/listen stream lack io.modelcontextprotocol/subscriptionId",
