@@ -71,6 +71,17 @@ pub fn run_cli(args: Vec<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Called from inside an async runtime (e.g. an async `main`)? Run on a fresh thread,
+    // since a runtime cannot be started from within another.
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::spawn(move || serve(cli, defects))
+            .join()
+            .unwrap_or(ExitCode::from(1));
+    }
+    serve(cli, defects)
+}
+
+fn serve(cli: Cli, defects: Defects) -> ExitCode {
     let config = Arc::new(Config {
         defects,
         page_size: cli.page_size as usize,

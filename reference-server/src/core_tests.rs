@@ -60,9 +60,12 @@ impl T {
     }
 
     pub async fn recv(&mut self) -> Value {
-        match tokio::time::timeout(Duration::from_secs(3), self.rx.recv()).await {
-            Ok(Some(o)) => o.message,
-            other => panic!("no message: {other:?}"),
+        loop {
+            match tokio::time::timeout(Duration::from_secs(3), self.rx.recv()).await {
+                Ok(Some(o)) if o.message.is_null() => continue, // "ended" marker
+                Ok(Some(o)) => return o.message,
+                other => panic!("no message: {other:?}"),
+            }
         }
     }
 
@@ -74,11 +77,15 @@ impl T {
     }
 
     pub async fn nothing_within(&mut self, ms: u64) -> Option<Value> {
-        tokio::time::timeout(Duration::from_millis(ms), self.rx.recv())
-            .await
-            .ok()
-            .flatten()
-            .map(|o| o.message)
+        loop {
+            let o = tokio::time::timeout(Duration::from_millis(ms), self.rx.recv())
+                .await
+                .ok()
+                .flatten()?;
+            if !o.message.is_null() {
+                return Some(o.message);
+            }
+        }
     }
 
     /// Sends a request and returns its response; other messages land in `seen`.
@@ -788,6 +795,21 @@ async fn sampling_round_trip() {
 }
 
 #[tokio::test]
+async fn no_requests_to_the_client_before_initialized() {
+    let mut t = T::new(&[]);
+    let init = json!({"protocolVersion": V, "capabilities": {"sampling": {}}, "clientInfo": {"name": "c", "version": "1"}});
+    t.result("initialize", init).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "test_sampling", "arguments": {"prompt": "x"}}),
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    assert!(t.seen.is_empty());
+}
+
+#[tokio::test]
 async fn elicitation_and_roots() {
     let mut t = T::initialized_with(
         "2025-11-25",
@@ -955,6 +977,76 @@ async fn subscriptions() {
             .iter()
             .any(|m| m["method"] == "notifications/resources/updated")
     );
+}
+
+#[tokio::test]
+async fn list_changed_on_toggle_for_prompts_and_resources() {
+    let mut t = T::initialized(V, &[]).await;
+    t.result("tools/call", json!({"name": "toggle_extra_prompt"}))
+        .await;
+    assert!(
+        t.seen
+            .iter()
+            .any(|m| m["method"] == "notifications/prompts/list_changed")
+    );
+    let r = t
+        .result("prompts/get", json!({"name": "extra_prompt"}))
+        .await;
+    assert_eq!(r["messages"][0]["role"], "user");
+    t.result("tools/call", json!({"name": "toggle_extra_resource"}))
+        .await;
+    assert!(
+        t.seen
+            .iter()
+            .any(|m| m["method"] == "notifications/resources/list_changed")
+    );
+    t.result("resources/read", json!({"uri": "test://extra-resource"}))
+        .await;
+    t.result("tools/call", json!({"name": "toggle_extra_resource"}))
+        .await;
+    assert_eq!(
+        t.error_code("resources/read", json!({"uri": "test://extra-resource"}))
+            .await,
+        -32002
+    );
+    // 2026-07-28: server-wide, announced on listen streams that asked for it.
+    let mut t = T::new(&[]);
+    t.send(
+        json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen",
+        "params": with_meta(json!({"notifications": {"toolsListChanged": true}}), json!({}))}),
+    );
+    assert_eq!(
+        t.recv().await["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "toggle_extra_prompt"}), json!({})),
+    )
+    .await;
+    assert!(
+        t.seen.is_empty(),
+        "prompts were not asked for: {:?}",
+        t.seen
+    );
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "toggle_extra_tool"}), json!({})),
+    )
+    .await;
+    let n = t.seen.drain(..).next().expect("a notification");
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "L"
+    );
+    let r = t
+        .result(
+            "tools/call",
+            with_meta(json!({"name": "extra_tool"}), json!({})),
+        )
+        .await;
+    assert_eq!(text_of(&r), "extra_tool ran");
 }
 
 #[tokio::test]
@@ -1570,4 +1662,236 @@ async fn task_defects() {
         .result("tasks/result", json!({"taskId": r["task"]["taskId"]}))
         .await;
     assert!(r.get("_meta").is_none(), "{r}");
+}
+
+#[tokio::test]
+async fn form_elicitation_needs_form_mode() {
+    let mut t = T::initialized_with("2025-11-25", &[], json!({"elicitation": {"url": {}}})).await;
+    let r = t
+        .result(
+            "tools/call",
+            json!({"name": "test_elicitation", "arguments": {"message": "m"}}),
+        )
+        .await;
+    assert_eq!(r["isError"], true);
+    assert!(t.seen.is_empty());
+    // 2025-06-18 knows no modes: any elicitation capability means form.
+    let mut t = T::initialized_with("2025-06-18", &[], json!({"elicitation": {}})).await;
+    t.send(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "test_elicitation", "arguments": {"message": "m"}}}));
+    let req = t.recv().await;
+    assert_eq!(req["method"], "elicitation/create");
+    assert!(req["params"].get("mode").is_none());
+}
+
+#[tokio::test]
+async fn mrtr_fixtures() {
+    let all = json!({"io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}, "sampling": {}, "roots": {}}});
+    let call = |name: &str, extra: Value| {
+        let mut p = with_meta(json!({"name": name, "arguments": {}}), all.clone());
+        if let Some(e) = extra.as_object() {
+            for (k, v) in e {
+                p[k] = v.clone();
+            }
+        }
+        p
+    };
+    let mut t = T::new(&[]);
+    // Single inputs.
+    for (tool, key, answer, expect) in [
+        (
+            "test_input_required_result_elicitation",
+            "user_name",
+            json!({"action": "accept", "content": {"name": "Alice"}}),
+            "Hello, Alice!",
+        ),
+        (
+            "test_input_required_result_sampling",
+            "capital_question",
+            json!({"role": "assistant", "content": {"type": "text", "text": "Paris"}, "model": "m"}),
+            "LLM response: Paris",
+        ),
+        (
+            "test_input_required_result_list_roots",
+            "client_roots",
+            json!({"roots": [{"uri": "file:///r"}]}),
+            "1 root(s): file:///r",
+        ),
+    ] {
+        let r1 = t.result("tools/call", call(tool, json!({}))).await;
+        assert_eq!(r1["resultType"], "input_required", "{tool}: {r1}");
+        assert!(r1["inputRequests"][key].is_object(), "{tool}: {r1}");
+        // Wrong keys: asked again.
+        let again = t
+            .result(
+                "tools/call",
+                call(tool, json!({"inputResponses": {"wrong_key": {}}})),
+            )
+            .await;
+        assert_eq!(again["resultType"], "input_required");
+        let r2 = t
+            .result(
+                "tools/call",
+                call(
+                    tool,
+                    json!({"inputResponses": {key: answer}, "requestState": r1["requestState"]}),
+                ),
+            )
+            .await;
+        assert_eq!(text_of(&r2), expect);
+    }
+    // Request state: round trip, and tampering.
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_request_state", json!({})),
+        )
+        .await;
+    let state = r1["requestState"].as_str().unwrap().to_string();
+    let ok = json!({"confirm": {"action": "accept", "content": {"ok": true}}});
+    let r2 = t
+        .result(
+            "tools/call",
+            call(
+                "test_input_required_result_request_state",
+                json!({"inputResponses": ok, "requestState": state}),
+            ),
+        )
+        .await;
+    assert!(text_of(&r2).contains("state-ok"));
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_tampered_state", json!({})),
+        )
+        .await;
+    let tampered = format!("{}-TAMPERED", r1["requestState"].as_str().unwrap());
+    let r = t
+        .request(
+            "tools/call",
+            call(
+                "test_input_required_result_tampered_state",
+                json!({"inputResponses": ok, "requestState": tampered}),
+            ),
+        )
+        .await;
+    assert!(r.get("error").is_some(), "{r}");
+    // Multiple inputs at once.
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_multiple_inputs", json!({})),
+        )
+        .await;
+    assert_eq!(r1["inputRequests"].as_object().unwrap().len(), 3);
+    let answers = json!({
+        "user_name": {"action": "accept", "content": {"name": "Bo"}},
+        "greeting": {"role": "assistant", "content": {"type": "text", "text": "Hi"}, "model": "m"},
+        "client_roots": {"roots": []}
+    });
+    let r2 = t
+        .result(
+            "tools/call",
+            call(
+                "test_input_required_result_multiple_inputs",
+                json!({"inputResponses": answers, "requestState": r1["requestState"]}),
+            ),
+        )
+        .await;
+    assert_eq!(r2["resultType"], "complete");
+    // Multi-round: the state changes between rounds.
+    let r1 = t
+        .result(
+            "tools/call",
+            call("test_input_required_result_multi_round", json!({})),
+        )
+        .await;
+    assert!(r1["inputRequests"]["step1"].is_object());
+    let r2 = t.result("tools/call", call("test_input_required_result_multi_round", json!({"inputResponses": {"step1": {"action": "accept", "content": {"name": "Al"}}}, "requestState": r1["requestState"]}))).await;
+    assert!(r2["inputRequests"]["step2"].is_object(), "{r2}");
+    assert_ne!(r2["requestState"], r1["requestState"]);
+    let r3 = t.result("tools/call", call("test_input_required_result_multi_round", json!({"inputResponses": {"step2": {"action": "accept", "content": {"color": "blue"}}}, "requestState": r2["requestState"]}))).await;
+    assert_eq!(text_of(&r3), "Both rounds answered: Al likes blue");
+    // Capabilities: only declared kinds are asked for.
+    let p = with_meta(
+        json!({"name": "test_input_required_result_capabilities", "arguments": {}}),
+        json!({"io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}),
+    );
+    let r1 = t.result("tools/call", p).await;
+    let keys: Vec<&String> = r1["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["sampling_input"]);
+    // Missing capability: refused.
+    let p = with_meta(
+        json!({"name": "test_missing_capability", "arguments": {}}),
+        json!({}),
+    );
+    assert_eq!(t.error_code("tools/call", p).await, -32021);
+    // The prompt.
+    let p = with_meta(
+        json!({"name": "test_input_required_result_prompt"}),
+        all.clone(),
+    );
+    let r1 = t.result("prompts/get", p.clone()).await;
+    assert_eq!(r1["resultType"], "input_required");
+    let mut p2 = p.clone();
+    p2["inputResponses"] =
+        json!({"user_context": {"action": "accept", "content": {"context": "ctx"}}});
+    p2["requestState"] = r1["requestState"].clone();
+    let r2 = t.result("prompts/get", p2).await;
+    assert!(r2["messages"].is_array());
+}
+
+#[tokio::test]
+async fn stateless_diagnostic_fixtures() {
+    let mut t = T::new(&[]);
+    // test_logging_tool logs only with a level in _meta.
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "test_logging_tool"}), json!({})),
+    )
+    .await;
+    assert!(t.seen.is_empty());
+    t.result(
+        "tools/call",
+        with_meta(
+            json!({"name": "test_logging_tool"}),
+            json!({"io.modelcontextprotocol/logLevel": "debug"}),
+        ),
+    )
+    .await;
+    assert_eq!(t.seen.drain(..).count(), 1);
+    // test_streaming_elicitation answers with an InputRequiredResult, never a request.
+    let caps = json!({"io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let r = t
+        .result(
+            "tools/call",
+            with_meta(json!({"name": "test_streaming_elicitation"}), caps),
+        )
+        .await;
+    assert_eq!(r["resultType"], "input_required");
+    assert!(t.seen.is_empty());
+    // Triggers publish list changes to listen streams.
+    t.send(json!({"jsonrpc": "2.0", "id": "L", "method": "subscriptions/listen",
+        "params": with_meta(json!({"notifications": {"toolsListChanged": true, "promptsListChanged": true}}), json!({}))}));
+    assert_eq!(
+        t.recv().await["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "test_trigger_tool_change"}), json!({})),
+    )
+    .await;
+    t.result(
+        "tools/call",
+        with_meta(json!({"name": "test_trigger_prompt_change"}), json!({})),
+    )
+    .await;
+    let methods: Vec<Value> = t.seen.drain(..).map(|m| m["method"].clone()).collect();
+    assert_eq!(
+        methods,
+        [
+            json!("notifications/tools/list_changed"),
+            json!("notifications/prompts/list_changed")
+        ]
+    );
 }

@@ -90,11 +90,13 @@ defects! {
     ProgressWithoutToken => "progress-without-token": "sends progress notifications for requests that carried no progressToken",
     ProgressWrongToken => "progress-wrong-token": "progress notifications carry a different progressToken than the request's",
     // --- server->client requests ---
+    RequestBeforeInitialized => "request-before-initialized": "sends server->client requests before the client sent notifications/initialized",
     SamplingWithoutCapability => "sampling-without-capability": "sends sampling/createMessage to a client that did not declare sampling",
     ElicitationWithoutCapability => "elicitation-without-capability": "sends elicitation/create to a client that did not declare elicitation",
     RootsWithoutCapability => "roots-without-capability": "sends roots/list to a client that did not declare roots",
     // --- HTTP ---
     SessionIdNotAscii => "session-id-not-ascii": "the Mcp-Session-Id contains a non-visible-ASCII character",
+    NoHostCheck => "no-host-check": "a loopback server accepts requests whose Host header names a non-loopback host",
     NoOriginCheck => "no-origin-check": "accepts requests whose Origin header names a foreign origin",
     UnknownSessionAccepted => "unknown-session-accepted": "serves requests that carry an unknown Mcp-Session-Id instead of answering 404",
     MissingSessionAccepted => "missing-session-accepted": "serves non-initialize requests without Mcp-Session-Id instead of answering 400",
@@ -102,6 +104,8 @@ defects! {
     ProtocolVersionHeaderIgnored => "protocol-version-header-ignored": "accepts an invalid MCP-Protocol-Version header instead of answering 400",
     DeleteIgnored => "delete-ignored": "a DELETE does not end the session; it keeps being served",
     WrongContentTypeHeader => "wrong-content-type-header": "JSON responses to POST carry Content-Type text/plain",
+    SseMissingPrimingEvent => "sse-missing-priming-event": "2025-11-25 SSE response streams start without the priming event (an event id with empty data)",
+    ResumeCrossesStreams => "resume-crosses-streams": "resuming with Last-Event-ID also replays events that belong to other streams",
     SseNoEndpointEvent => "sse-no-endpoint-event": "the legacy SSE stream does not start with an endpoint event",
     // --- 2026-07-28 ---
     MissingResultType => "missing-result-type": "2026-07-28 results lack resultType",
@@ -109,7 +113,8 @@ defects! {
     UnsupportedVersionWrongCode => "unsupported-version-wrong-code": "an unsupported per-request protocol version gets -32602 instead of -32022",
     DiscoverMissingVersions => "discover-missing-versions": "server/discover lacks supportedVersions",
     LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
-    HeaderMismatchAccepted => "header-mismatch-accepted": "an Mcp-Method header that disagrees with the body is accepted instead of rejected with -32020",
+    HeaderMismatchAccepted => "header-mismatch-accepted": "2026-07-28 mirrored headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name) that are missing or disagree with the body are accepted instead of rejected with -32020",
+    ParamHeaderIgnored => "param-header-ignored": "a Mcp-Param-* header that disagrees with its x-mcp-header tool argument is accepted instead of rejected with -32020",
     // --- added with the harness's case library ---
     SetLevelError => "set-level-error": "logging/setLevel with a valid level fails with -32603",
     NoServerInfoMeta => "no-server-info-meta": "2026-07-28 results omit _meta io.modelcontextprotocol/serverInfo",
@@ -225,5 +230,19 @@ mod tests {
         assert!(s.has(Defect::PingError) && s.has(Defect::IdAsString));
         assert!(!s.has(Defect::ParseErrorSilent));
         assert_eq!(Defects::parse(&["nope"]).unwrap_err(), "nope");
+    }
+}
+
+#[cfg(test)]
+mod readme_tests {
+    #[test]
+    fn readme_lists_every_defect() {
+        let readme = include_str!("../README.md");
+        for (name, desc) in super::TABLE {
+            assert!(
+                readme.contains(&format!("| `{name}` | {desc} |")),
+                "README.md lacks or misdescribes {name}"
+            );
+        }
     }
 }

@@ -16,7 +16,6 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
@@ -38,13 +37,16 @@ pub async fn serve_http(
     config: Arc<Config>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(config)).await
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    axum::serve(listener, router(config, loopback)).await
 }
 
-/// The axum router (public for in-process tests).
-pub fn router(config: Arc<Config>) -> Router {
+/// The axum router (public for in-process tests). `loopback`: the server listens on a
+/// loopback address, so requests must name a loopback `Host` (DNS rebinding).
+pub fn router(config: Arc<Config>, loopback: bool) -> Router {
     let state = Arc::new(Http {
         config,
+        loopback,
         sessions: Mutex::new(HashMap::new()),
         sse: Mutex::new(HashMap::new()),
     });
@@ -57,6 +59,8 @@ pub fn router(config: Arc<Config>) -> Router {
 
 struct Http {
     config: Arc<Config>,
+    /// Listening on loopback: `Host` must be a loopback name.
+    loopback: bool,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     sse: Mutex<HashMap<String, Arc<Session>>>,
 }
@@ -65,22 +69,103 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Where one POST wants its messages.
+/// One SSE event to write: an event id (resumable streams) and a message; no message
+/// is a priming event (an id with empty data).
+struct Ev {
+    id: Option<String>,
+    msg: Option<Value>,
+}
+
+/// The `retry` (ms) sent before the server closes a connection to be polled again.
+const RECONNECT_RETRY_MS: u64 = 100;
+/// At most this many events are kept per stream for replay.
+const MAX_LOGGED_EVENTS: usize = 1000;
+/// At most this many streams per session are kept resumable.
+const MAX_STREAMS: usize = 64;
+
+/// One response stream (a POST's answer, or the GET stream) of a session.
 struct Route {
-    tx: Option<mpsc::UnboundedSender<Value>>,
+    stream: u64,
+    /// Where events go now; `None` while the client is disconnected or when done.
+    tx: Option<mpsc::UnboundedSender<Ev>>,
+    /// A batch: only its one array answer ends it.
+    batch: bool,
     /// Request keys of this POST still waiting for their response.
     remaining: usize,
-    /// JSON response mode: only final responses go here; the rest goes to the stream.
+    /// JSON response mode: only final responses go here; the rest goes to the GET stream.
     json_only: bool,
+    /// Events carry ids and are kept for replay after `Last-Event-ID`.
+    resumable: bool,
+    next_seq: u64,
+    log: Vec<(u64, Value)>,
+    done: bool,
+}
+
+impl Route {
+    fn deliver(&mut self, msg: Value) {
+        let id = if self.resumable {
+            self.next_seq += 1;
+            if self.log.len() < MAX_LOGGED_EVENTS {
+                self.log.push((self.next_seq, msg.clone()));
+            }
+            Some(format!("{}-{}", self.stream, self.next_seq))
+        } else {
+            None
+        };
+        if let Some(tx) = &self.tx
+            && tx.send(Ev { id, msg: Some(msg) }).is_err()
+        {
+            self.tx = None;
+        }
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        self.tx = None;
+    }
 }
 
 /// One connection's routing table.
 #[derive(Default)]
 struct Routes {
     by_key: HashMap<String, Arc<Mutex<Route>>>,
-    standalone: Option<mpsc::UnboundedSender<Value>>,
+    standalone: Option<Arc<Mutex<Route>>>,
     /// Legacy HTTP+SSE: everything, responses included, goes on the one SSE stream.
     everything_standalone: bool,
+    next_stream: u64,
+    /// Recent streams, for resumption by `Last-Event-ID`.
+    streams: std::collections::VecDeque<Arc<Mutex<Route>>>,
+}
+
+impl Routes {
+    fn new_route(
+        &mut self,
+        tx: mpsc::UnboundedSender<Ev>,
+        remaining: usize,
+        json_only: bool,
+        batch: bool,
+        resumable: bool,
+    ) -> Arc<Mutex<Route>> {
+        self.next_stream += 1;
+        let route = Arc::new(Mutex::new(Route {
+            stream: self.next_stream,
+            tx: Some(tx),
+            batch,
+            remaining,
+            json_only,
+            resumable: resumable && !json_only,
+            next_seq: 0,
+            log: Vec::new(),
+            done: false,
+        }));
+        if resumable && !json_only {
+            self.streams.push_back(route.clone());
+            if self.streams.len() > MAX_STREAMS {
+                self.streams.pop_front();
+            }
+        }
+        route
+    }
 }
 
 struct Session {
@@ -89,7 +174,7 @@ struct Session {
 }
 
 impl Session {
-    /// A connection plus a dispatcher task that routes its outgoing messages.
+    /// A connection whose outgoing messages are routed to HTTP responses.
     fn new(config: Arc<Config>) -> Arc<Session> {
         let routes = Arc::new(Mutex::new(Routes::default()));
         let r = routes.clone();
@@ -97,25 +182,49 @@ impl Session {
         Arc::new(Session { conn, routes })
     }
 
-    fn register(&self, keys: &[String], json_only: bool) -> mpsc::UnboundedReceiver<Value> {
+    /// Streamable HTTP sessions of 2025-03-26 and later have resumable streams.
+    fn resumable(&self) -> bool {
+        self.conn
+            .negotiated_version()
+            .is_some_and(|v| v >= Version::V2025_03_26 && v.is_legacy())
+    }
+
+    /// 2025-11-25 streams start with a priming event.
+    fn primes(&self) -> bool {
+        self.conn.negotiated_version() == Some(Version::V2025_11_25)
+            && !self
+                .conn
+                .config()
+                .defects
+                .has(Defect::SseMissingPrimingEvent)
+    }
+
+    fn register(
+        &self,
+        keys: &[String],
+        json_only: bool,
+        batch: bool,
+        resumable: bool,
+    ) -> (mpsc::UnboundedReceiver<Ev>, Arc<Mutex<Route>>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let route = Arc::new(Mutex::new(Route {
-            tx: Some(tx),
-            remaining: keys.len(),
-            json_only,
-        }));
         let mut routes = lock(&self.routes);
+        let route = routes.new_route(tx, keys.len(), json_only, batch, resumable);
         for k in keys {
             routes.by_key.insert(k.clone(), route.clone());
         }
-        rx
+        (rx, route)
     }
 
-    fn unregister(&self, keys: &[String]) {
+    /// Ends every open stream of the session.
+    fn close_streams(&self) {
         let mut routes = lock(&self.routes);
-        for k in keys {
-            routes.by_key.remove(k);
+        if let Some(r) = routes.standalone.take() {
+            lock(&r).finish();
         }
+        for r in routes.by_key.values() {
+            lock(r).finish();
+        }
+        routes.by_key.clear();
     }
 }
 
@@ -132,14 +241,26 @@ fn is_final(msg: &Value) -> bool {
 fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
     let mut rs = lock(routes);
     let route = out.related.as_ref().and_then(|k| rs.by_key.get(k).cloned());
+    if out.message.is_null() {
+        // A request ended without a response (cancelled): its POST is done with it.
+        if let (Some(route), Some(k)) = (route, &out.related) {
+            let mut r = lock(&route);
+            if !r.batch {
+                rs.by_key.remove(k);
+                r.remaining = r.remaining.saturating_sub(1);
+                if r.remaining == 0 {
+                    r.finish();
+                }
+            }
+        }
+        return;
+    }
     if let Some(route) = route {
         let fin = is_final(&out.message);
         let batch = out.message.is_array();
         let mut r = lock(&route);
         if fin || !r.json_only {
-            if let Some(tx) = &r.tx {
-                let _ = tx.send(out.message);
-            }
+            r.deliver(out.message);
             if fin {
                 // A batch answers every request of its POST at once.
                 r.remaining = if batch {
@@ -154,7 +275,7 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
                     rs.by_key.retain(|_, v| !Arc::ptr_eq(v, &route));
                 }
                 if r.remaining == 0 {
-                    r.tx = None;
+                    r.finish();
                 }
             }
             return;
@@ -164,10 +285,8 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
         // Streamable HTTP never puts responses on the GET stream; its POST went away.
         return;
     }
-    if let Some(tx) = &rs.standalone
-        && tx.send(out.message).is_err()
-    {
-        rs.standalone = None;
+    if let Some(sa) = &rs.standalone {
+        lock(sa).deliver(out.message);
     }
 }
 
@@ -204,6 +323,39 @@ fn plain(status: StatusCode, text: &str) -> Response {
     (status, text.to_string()).into_response()
 }
 
+/// The host part of `host[:port]` (IPv6 literals keep their brackets).
+fn host_of(hostport: &str) -> String {
+    if hostport.starts_with('[') {
+        hostport
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        hostport.split(':').next().unwrap_or("").to_string()
+    }
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    matches!(
+        host.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "[::1]"
+    )
+}
+
+/// DNS rebinding protection: a foreign `Origin`, or (on a loopback listener) a
+/// non-loopback `Host`, is refused.
+fn request_allowed(headers: &HeaderMap, http: &Http) -> bool {
+    if http.loopback && !http.config.defects.has(Defect::NoHostCheck) {
+        let host_ok = header_str(headers, header::HOST.as_str())
+            .is_none_or(|h| is_loopback_name(&host_of(h)));
+        if !host_ok {
+            return false;
+        }
+    }
+    origin_allowed(headers, &http.config)
+}
+
 /// Origins allowed to talk to the server: loopback ones (the server binds loopback).
 fn origin_allowed(headers: &HeaderMap, config: &Config) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
@@ -237,7 +389,9 @@ fn forbidden(config: &Config) -> Response {
         None,
         config,
         Value::Null,
-        RpcError::invalid_request("Forbidden: Origin not allowed"),
+        RpcError::invalid_request(
+            "Forbidden: Origin or Host not allowed (DNS rebinding protection)",
+        ),
     )
 }
 
@@ -285,8 +439,34 @@ fn new_session_id(config: &Config) -> String {
     }
 }
 
-fn sse_event(msg: &Value) -> Result<Event, Infallible> {
-    Ok(Event::default().event("message").data(msg.to_string()))
+/// One SSE event as text: optional `id:` and `event:` fields, then the data (one
+/// `data:` line per line of it; an empty data field for empty data).
+fn sse_text(id: Option<&str>, event: Option<&str>, data: &str) -> Bytes {
+    let mut s = String::with_capacity(data.len() + 48);
+    if let Some(id) = id {
+        s.push_str("id: ");
+        s.push_str(id);
+        s.push('\n');
+    }
+    if let Some(e) = event {
+        s.push_str("event: ");
+        s.push_str(e);
+        s.push('\n');
+    }
+    for line in data.split('\n') {
+        s.push_str("data: ");
+        s.push_str(line.trim_end_matches('\r'));
+        s.push('\n');
+    }
+    s.push('\n');
+    Bytes::from(s)
+}
+
+fn ev_event(ev: Ev) -> Bytes {
+    match ev.msg {
+        Some(m) => sse_text(ev.id.as_deref(), Some("message"), &m.to_string()),
+        None => sse_text(ev.id.as_deref(), None, ""),
+    }
 }
 
 /// An SSE body that runs `on_drop` when the client goes away (or the stream ends).
@@ -314,18 +494,25 @@ impl<S> Drop for Watched<S> {
 }
 
 fn sse_from(
-    rx: mpsc::UnboundedReceiver<Value>,
-    first: Vec<Event>,
+    rx: mpsc::UnboundedReceiver<Ev>,
+    first: Vec<Bytes>,
     on_drop: Box<dyn FnOnce() + Send>,
 ) -> Response {
     use futures_util::StreamExt;
-    let head = futures_util::stream::iter(first.into_iter().map(Ok::<Event, Infallible>));
-    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(|m| sse_event(&m));
+    let head = futures_util::stream::iter(first);
+    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(ev_event);
     let stream = Watched {
-        inner: Box::pin(head.chain(body)),
+        inner: Box::pin(head.chain(body).map(Ok::<Bytes, Infallible>)),
         on_drop: Some(on_drop),
     };
-    Sse::new(stream).into_response()
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
 }
 
 /// What a POST body holds.
@@ -368,23 +555,21 @@ fn inspect(body: &Value) -> BodyInfo {
 /// Waits for the responses routed to `rx` and answers with JSON (one object, or the
 /// batch array).
 async fn collect_json(
-    mut rx: mpsc::UnboundedReceiver<Value>,
+    mut rx: mpsc::UnboundedReceiver<Ev>,
     config: &Config,
     status_of: impl Fn(&Value) -> StatusCode,
     extra: Option<(String, String)>,
 ) -> Response {
     let mut finals = Vec::new();
-    while let Some(m) = rx.recv().await {
-        if is_final(&m) {
+    while let Some(ev) = rx.recv().await {
+        if let Some(m) = ev.msg.filter(is_final) {
             finals.push(m);
         }
     }
     let body = match finals.len() {
         0 => {
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "no response was produced",
-            );
+            // The request was cancelled: there is no JSON-RPC response to return.
+            return StatusCode::NO_CONTENT.into_response();
         }
         1 => finals.pop().unwrap_or(Value::Null),
         _ => Value::Array(finals),
@@ -405,7 +590,7 @@ async fn collect_json(
 
 async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes) -> Response {
     let config = http.config.clone();
-    if !origin_allowed(&headers, &config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
     let wants_json = accepts(&headers, "application/json");
@@ -465,6 +650,16 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
             return json_response(StatusCode::OK, &json!({}), &config);
         }
         return StatusCode::ACCEPTED.into_response();
+    }
+    // A 2026-07-28 request (by its header) without the per-request metadata is malformed.
+    if modern_header
+        && let Some((id, _, params)) = &info.single_request
+        && !params.as_object().is_some_and(modern::is_modern_request)
+    {
+        let e = RpcError::invalid_params(
+            "2026-07-28 requests need _meta[\"io.modelcontextprotocol/protocolVersion\"] and _meta[\"io.modelcontextprotocol/clientCapabilities\"]",
+        );
+        return error_response(StatusCode::BAD_REQUEST, None, &config, id.clone(), e);
     }
     // 2026-07-28: a single request with per-request metadata is served statelessly.
     if let Some((id, method, params)) = &info.single_request
@@ -548,6 +743,20 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
         let e = RpcError::invalid_request(format!("Invalid Request: {reason}"));
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
+    if info.is_batch
+        && (!session.conn.accepts_batches() || value.as_array().is_some_and(Vec::is_empty))
+    {
+        let e = RpcError::invalid_request(
+            "JSON-RPC batches are not supported in this protocol version",
+        );
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            Some(&session.conn),
+            &config,
+            Value::Null,
+            e,
+        );
+    }
     if info.request_keys.is_empty() {
         // Only notifications and/or responses.
         session.conn.handle_value(value);
@@ -558,7 +767,7 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     }
     let keys = info.request_keys.clone();
     let json_only = !wants_sse;
-    let rx = session.register(&keys, json_only);
+    let rx = session.register(&keys, json_only, info.is_batch, session.resumable());
     session.conn.handle_value(value);
     if let (Some(sid), true) = (&new_id, is_initialize)
         && session.conn.negotiated_version().is_some()
@@ -568,8 +777,19 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     let extra = new_id
         .filter(|_| session.conn.negotiated_version().is_some())
         .map(|sid| (SESSION_HEADER.to_string(), sid));
+    // The reconnection fixture's stream is closed right after priming (SSE polling).
+    let close_early = matches!(&info.single_request, Some((_, m, p)) if m == "tools/call"
+        && p.get("name").and_then(Value::as_str) == Some("test_reconnection"));
     respond_to_post(
-        session, keys, rx, wants_json, wants_sse, &config, extra, false,
+        session,
+        keys,
+        rx,
+        wants_json,
+        wants_sse,
+        &config,
+        extra,
+        false,
+        close_early,
     )
     .await
 }
@@ -580,12 +800,13 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
 async fn respond_to_post(
     session: Arc<Session>,
     keys: Vec<String>,
-    mut rx: mpsc::UnboundedReceiver<Value>,
+    (mut rx, route): (mpsc::UnboundedReceiver<Ev>, Arc<Mutex<Route>>),
     wants_json: bool,
     wants_sse: bool,
     config: &Config,
     extra: Option<(String, String)>,
     modern_status: bool,
+    close_early: bool,
 ) -> Response {
     let status_of = move |body: &Value| {
         if modern_status {
@@ -599,8 +820,31 @@ async fn respond_to_post(
     while let Ok(m) = rx.try_recv() {
         early.push(m);
     }
-    let done = session_route_closed(&session, &keys);
-    if done && (wants_json || !wants_sse) {
+    // 2026-07-28: hold the response head until the first message, so that an error
+    // answer (e.g. -32021 found while running) still gets its HTTP status; a client that
+    // goes away meanwhile cancels the request.
+    if modern_status && early.is_empty() && wants_sse {
+        let guard = CloseOnDrop(Some(session.clone()));
+        match rx.recv().await {
+            Some(first) => early.push(first),
+            None => {
+                drop(guard);
+                return StatusCode::NO_CONTENT.into_response();
+            }
+        }
+        guard.disarm();
+        while let Ok(m) = rx.try_recv() {
+            early.push(m);
+        }
+    }
+    let done = session_route_closed(&session, &keys)
+        || (modern_status
+            && early
+                .first()
+                .and_then(|e| e.msg.as_ref())
+                .is_some_and(is_final));
+    // 2026-07-28 clients accept both, and error statuses (400/404) need a plain answer.
+    if done && (wants_json || !wants_sse || modern_status) {
         let (tx, rx2) = mpsc::unbounded_channel();
         for m in early {
             let _ = tx.send(m);
@@ -623,16 +867,34 @@ async fn respond_to_post(
         });
         return collect_json(rx2, config, status_of, extra).await;
     }
-    let first: Vec<Event> = early
-        .iter()
-        .map(|m| sse_event(m).unwrap_or_default())
-        .collect();
+    let mut first: Vec<Bytes> = Vec::new();
+    if session.primes() {
+        let stream = lock(&route).stream;
+        if close_early {
+            // SSE polling (2025-11-25): prime, tell the client when to come back, and
+            // close the connection; the stream lives on for a GET with Last-Event-ID.
+            first.push(Bytes::from(format!(
+                "id: {stream}-0\nretry: {RECONNECT_RETRY_MS}\ndata: \n\n"
+            )));
+            lock(&route).tx = None;
+            let (_, closed) = mpsc::unbounded_channel();
+            return sse_from(closed, first, Box::new(|| {}));
+        }
+        first.push(ev_event(Ev {
+            id: Some(format!("{stream}-0")),
+            msg: None,
+        }));
+    }
+    first.extend(early.into_iter().map(ev_event));
     let s = session.clone();
     let on_drop: Box<dyn FnOnce() + Send> = if modern_status {
         // 2026-07-28: closing the response stream cancels the request.
         Box::new(move || s.conn.close())
     } else {
-        Box::new(move || s.unregister(&keys))
+        // Legacy: a disconnection is not a cancellation; the request goes on and its
+        // messages are kept for a resumption (`Last-Event-ID`).
+        let _ = keys;
+        Box::new(move || lock(&route).tx = None)
     };
     let mut r = sse_from(rx, first, on_drop);
     if let Some((k, v)) = extra
@@ -644,6 +906,24 @@ async fn respond_to_post(
         r.headers_mut().insert(name, val);
     }
     r
+}
+
+/// Closes a session's connection when dropped, unless disarmed (2026-07-28: a client
+/// that disconnects before the answer cancels its request).
+struct CloseOnDrop(Option<Arc<Session>>);
+
+impl CloseOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            s.conn.close();
+        }
+    }
 }
 
 /// Whether every request of a POST already got its final response.
@@ -660,7 +940,7 @@ fn adhoc_session(http: &Http) -> Arc<Session> {
 
 async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
     let config = &http.config;
-    if !origin_allowed(&headers, config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(config);
     }
     if header_str(&headers, VERSION_HEADER)
@@ -697,22 +977,88 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
         );
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    {
+    // Resumption of an earlier stream: replay what followed the last event seen, then
+    // go on delivering that stream's messages here.
+    if let Some(last) = header_str(&headers, "last-event-id") {
+        let parsed = last
+            .split_once('-')
+            .and_then(|(s, n)| Some((s.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+        let route = parsed.and_then(|(stream, _)| {
+            lock(&session.routes)
+                .streams
+                .iter()
+                .find(|r| lock(r).stream == stream)
+                .cloned()
+        });
+        let (Some((_, seen)), Some(route)) = (parsed, route) else {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "Not Found: no resumable stream has that event id",
+            );
+        };
+        if config.defects.has(Defect::ResumeCrossesStreams) {
+            let others: Vec<_> = lock(&session.routes)
+                .streams
+                .iter()
+                .filter(|r| !Arc::ptr_eq(r, &route))
+                .cloned()
+                .collect();
+            for other in others {
+                let o = lock(&other);
+                for (seq, m) in o.log.iter() {
+                    let _ = tx.send(Ev {
+                        id: Some(format!("{}-{seq}", o.stream)),
+                        msg: Some(m.clone()),
+                    });
+                }
+            }
+        }
+        {
+            let mut r = lock(&route);
+            let stream = r.stream;
+            for (seq, m) in r.log.iter().filter(|(seq, _)| *seq > seen) {
+                let _ = tx.send(Ev {
+                    id: Some(format!("{stream}-{seq}")),
+                    msg: Some(m.clone()),
+                });
+            }
+            if !r.done {
+                r.tx = Some(tx);
+            }
+        }
+        return sse_from(rx, vec![], Box::new(move || lock(&route).tx = None));
+    }
+    let resumable = session.resumable();
+    let route = {
         let mut routes = lock(&session.routes);
-        if routes.standalone.as_ref().is_some_and(|t| !t.is_closed()) {
+        if routes
+            .standalone
+            .as_ref()
+            .is_some_and(|r| lock(r).tx.as_ref().is_some_and(|t| !t.is_closed()))
+        {
             return plain(
                 StatusCode::CONFLICT,
                 "Conflict: this session already has a GET stream",
             );
         }
-        routes.standalone = Some(tx);
+        let route = routes.new_route(tx, 0, false, false, resumable);
+        routes.standalone = Some(route.clone());
+        route
+    };
+    let mut first = Vec::new();
+    if session.primes() {
+        let stream = lock(&route).stream;
+        first.push(ev_event(Ev {
+            id: Some(format!("{stream}-0")),
+            msg: None,
+        }));
     }
-    sse_from(rx, vec![], Box::new(|| {}))
+    sse_from(rx, first, Box::new(move || lock(&route).tx = None))
 }
 
 async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
     let config = &http.config;
-    if !origin_allowed(&headers, config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(config);
     }
     if header_str(&headers, VERSION_HEADER)
@@ -743,7 +1089,7 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
     match lock(&http.sessions).remove(sid) {
         Some(s) => {
             s.conn.close();
-            lock(&s.routes).standalone = None;
+            s.close_streams();
             StatusCode::OK.into_response()
         }
         None => error_response(
@@ -785,7 +1131,12 @@ fn decode_header_value(v: &str) -> Option<String> {
 }
 
 /// Checks the mirrored headers of a 2026-07-28 POST against its body.
-fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Result<(), String> {
+fn check_modern_headers(
+    headers: &HeaderMap,
+    method: &str,
+    params: &Value,
+    param_headers_ignored: bool,
+) -> Result<(), String> {
     let body_version = params
         .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
         .and_then(Value::as_str)
@@ -813,6 +1164,39 @@ fn check_modern_headers(headers: &HeaderMap, method: &str, params: &Value) -> Re
         "resources/read" => params.get("uri"),
         _ => None,
     };
+    if method == "tools/call" && !param_headers_ignored {
+        let tool = params.get("name").and_then(Value::as_str).unwrap_or("");
+        let args = params.get("arguments").cloned().unwrap_or(Value::Null);
+        for (path, header) in crate::tools::mirrored_params(tool) {
+            let mut v = &args;
+            for p in &path {
+                v = v.get(p).unwrap_or(&Value::Null);
+            }
+            let expected = match v {
+                Value::Null => continue, // no value: no header expected
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            let name = format!("mcp-param-{}", header.to_ascii_lowercase());
+            let Some(raw) = headers.get(name.as_str()) else {
+                return Err(format!("the Mcp-Param-{header} header is missing"));
+            };
+            let Some(got) = raw.to_str().ok().and_then(decode_header_value) else {
+                return Err(format!("the Mcp-Param-{header} header value is malformed"));
+            };
+            let same = match v {
+                Value::Number(n) => got.parse::<f64>().ok() == n.as_f64(),
+                _ => got == expected,
+            };
+            if !same {
+                return Err(format!(
+                    "Mcp-Param-{header} header value '{got}' does not match body value '{expected}'"
+                ));
+            }
+        }
+    }
     if let Some(body_name) = name_source.and_then(Value::as_str) {
         match headers.get("mcp-name") {
             None => return Err("the Mcp-Name header is missing".into()),
@@ -863,16 +1247,21 @@ async fn modern_post(
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     if !config.defects.has(Defect::HeaderMismatchAccepted)
-        && let Err(why) = check_modern_headers(headers, method, params)
+        && let Err(why) = check_modern_headers(
+            headers,
+            method,
+            params,
+            config.defects.has(Defect::ParamHeaderIgnored),
+        )
     {
         let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     let keys = vec![jsonrpc::id_key(&id)];
-    let rx = session.register(&keys, !wants_sse);
+    let rx = session.register(&keys, !wants_sse, false, false);
     session.conn.handle_value(value);
     respond_to_post(
-        session, keys, rx, wants_json, wants_sse, &config, None, true,
+        session, keys, rx, wants_json, wants_sse, &config, None, true, false,
     )
     .await
 }
@@ -887,7 +1276,7 @@ struct SessionQuery {
 
 async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response {
     let config = http.config.clone();
-    if !origin_allowed(&headers, &config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
     if !accepts(&headers, "text/event-stream") {
@@ -901,17 +1290,18 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     let (tx, rx) = mpsc::unbounded_channel();
     {
         let mut routes = lock(&session.routes);
-        routes.standalone = Some(tx);
+        let route = routes.new_route(tx, 0, false, false, false);
+        routes.standalone = Some(route);
         routes.everything_standalone = true;
     }
     lock(&http.sse).insert(sid.clone(), session.clone());
     let mut first = vec![];
     if !config.defects.has(Defect::SseNoEndpointEvent) {
-        first.push(
-            Event::default()
-                .event("endpoint")
-                .data(format!("/messages?sessionId={sid}")),
-        );
+        first.push(sse_text(
+            None,
+            Some("endpoint"),
+            &format!("/messages?sessionId={sid}"),
+        ));
     }
     let http2 = Arc::clone(&http);
     let on_drop: Box<dyn FnOnce() + Send> = Box::new(move || {
@@ -929,7 +1319,7 @@ async fn sse_post(
     body: Bytes,
 ) -> Response {
     let config = http.config.clone();
-    if !origin_allowed(&headers, &config) {
+    if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
     let Some(sid) = q.session_id else {

@@ -20,6 +20,12 @@
 //! This crate must never panic on any input and never write anything but JSON-RPC
 //! messages to stdout when serving stdio.
 
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 mod completion;
 pub mod defects;
@@ -65,5 +71,9 @@ pub(crate) fn random_token(n: usize) -> String {
 
 #[cfg(test)]
 mod core_tests;
+#[cfg(test)]
+mod defect_tests;
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod schema_tests;

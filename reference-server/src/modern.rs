@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::defects::Defect;
 use crate::jsonrpc::{self, RpcError};
-use crate::server::{self, Connection, Ctx, LogLevel, Reply, Req, WeakConnection};
+use crate::server::{self, Connection, Ctx, Extra, LogLevel, Reply, Req, WeakConnection};
 use crate::version::Version;
 
 pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
@@ -117,8 +117,10 @@ pub(crate) fn request_context(
         input_name,
         accept_any_state: conn.has(Defect::RequestStateUnverified),
         related_task: None,
+        state_stage: None,
     };
-    verify_state(&req, &req.input_name)?;
+    let mut req = req;
+    req.state_stage = verify_state(&req, &req.input_name)?;
     Ok(req)
 }
 
@@ -212,42 +214,50 @@ fn state_subject(req: &Req, name: &str) -> String {
     format!("{}:{}", req.method, name)
 }
 
-/// Mints a `requestState` bound to this request's subject.
-pub(crate) fn mint_state(req: &Req, name: &str) -> String {
-    let subject = state_subject(req, name);
-    URL_SAFE_NO_PAD.encode(format!("{subject}|{}", state_mac(&subject)))
+/// Mints a `requestState` bound to this request's subject (method and tool/prompt
+/// name), carrying `stage`: how far a multi-round interaction got.
+pub(crate) fn mint_state(req: &Req, name: &str, stage: &str) -> String {
+    let payload = format!("{}|{stage}", state_subject(req, name));
+    URL_SAFE_NO_PAD.encode(format!("{payload}|{}", state_mac(&payload)))
 }
 
-/// Verifies a client-echoed `requestState` (absent is fine).
-pub(crate) fn verify_state(req: &Req, name: &str) -> Result<(), RpcError> {
+/// Verifies a client-echoed `requestState`; returns its stage (None: no state sent).
+pub(crate) fn verify_state(req: &Req, name: &str) -> Result<Option<String>, RpcError> {
     let Some(state) = &req.request_state else {
-        return Ok(());
+        return Ok(None);
     };
-    if req.accept_any_state {
-        return Ok(());
-    }
-    let ok = URL_SAFE_NO_PAD
+    let decoded = URL_SAFE_NO_PAD
         .decode(state)
         .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| {
-            s.rsplit_once('|')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        })
-        .is_some_and(|(subject, mac)| {
-            subject == state_subject(req, name) && mac == state_mac(&subject)
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(RpcError::invalid_params("requestState failed verification"))
+        .and_then(|b| String::from_utf8(b).ok());
+    let parts = decoded.as_deref().and_then(|s| {
+        let (payload, mac) = s.rsplit_once('|')?;
+        let (subject, stage) = payload.rsplit_once('|')?;
+        Some((
+            payload.to_string(),
+            subject.to_string(),
+            stage.to_string(),
+            mac.to_string(),
+        ))
+    });
+    match parts {
+        Some((payload, subject, stage, mac))
+            if subject == state_subject(req, name) && mac == state_mac(&payload) =>
+        {
+            Ok(Some(stage))
+        }
+        // Defect request-state-unverified: take whatever stage the client claims.
+        Some((_, _, stage, _)) if req.accept_any_state => Ok(Some(stage)),
+        _ if req.accept_any_state => Ok(Some(String::new())),
+        _ => Err(RpcError::invalid_params("requestState failed verification")),
     }
 }
 
-/// An `InputRequiredResult` asking for `requests` (an `inputRequests` map).
-pub(crate) fn input_required(ctx: &Ctx, requests: Value) -> Value {
+/// An `InputRequiredResult` asking for `requests` (an `inputRequests` map), with a
+/// `requestState` carrying `stage`.
+pub(crate) fn input_required(ctx: &Ctx, requests: Value, stage: &str) -> Value {
     let name = ctx.req.input_name.clone();
-    json!({"resultType": "input_required", "inputRequests": requests, "requestState": mint_state(&ctx.req, &name)})
+    json!({"resultType": "input_required", "inputRequests": requests, "requestState": mint_state(&ctx.req, &name, stage)})
 }
 
 // ---- subscriptions/listen ----
@@ -278,6 +288,8 @@ pub struct Hub {
     legacy: Mutex<Vec<WeakConnection>>,
     /// How often `test://watched-resource` changed (server-wide).
     watched: std::sync::atomic::AtomicU64,
+    /// 2026-07-28: which dynamic `extra_*` primitives are offered (server-wide).
+    extras: [std::sync::atomic::AtomicBool; 3],
 }
 
 impl std::fmt::Debug for Hub {
@@ -287,6 +299,12 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
+    pub(crate) fn extra(&self, e: Extra) -> bool {
+        self.extras[e as usize].load(std::sync::atomic::Ordering::SeqCst)
+    }
+    pub(crate) fn toggle_extra(&self, e: Extra) -> bool {
+        !self.extras[e as usize].fetch_xor(true, std::sync::atomic::Ordering::SeqCst)
+    }
     pub(crate) fn watched_revision(&self) -> u64 {
         self.watched.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -380,12 +398,15 @@ pub(crate) fn resource_updated(conn: &Connection, uri: &str) {
         });
 }
 
-/// Tells listen streams that the tool list changed.
-#[allow(dead_code)]
-pub(crate) fn tools_list_changed(conn: &Connection) {
+/// Tells listen streams that a list changed.
+pub(crate) fn list_changed(conn: &Connection, e: Extra) {
     conn.config()
         .hub
-        .broadcast("notifications/tools/list_changed", Map::new(), |f| f.tools);
+        .broadcast(e.list_changed_method(), Map::new(), |f| match e {
+            Extra::Tool => f.tools,
+            Extra::Prompt => f.prompts,
+            Extra::Resource => f.resources,
+        });
 }
 
 pub(crate) fn listen(ctx: &Ctx, params: Map<String, Value>) -> Reply {

@@ -8,7 +8,7 @@ use crate::defects::Defect;
 use crate::jsonrpc::RpcError;
 use crate::media;
 use crate::pagination;
-use crate::server::Ctx;
+use crate::server::{Ctx, Extra};
 use crate::version::Version;
 
 pub(crate) struct PromptDef {
@@ -17,6 +17,32 @@ pub(crate) struct PromptDef {
     description: &'static str,
     /// (name, description, required)
     pub args: &'static [(&'static str, &'static str, bool)],
+}
+
+const EXTRA_PROMPT: PromptDef = PromptDef {
+    name: "extra_prompt",
+    title: "Extra prompt",
+    description: "A prompt that exists only while toggled on (toggle_extra_prompt)",
+    args: &[],
+};
+
+/// The prompts offered to this request, in a fixed order.
+const MRTR_PROMPT: PromptDef = PromptDef {
+    name: "test_input_required_result_prompt",
+    title: "MRTR prompt",
+    description: "Asks the user for context through an InputRequiredResult (2026-07-28)",
+    args: &[],
+};
+
+fn offered(ctx: &Ctx) -> Vec<&'static PromptDef> {
+    let mut v: Vec<&'static PromptDef> = PROMPTS.iter().collect();
+    if ctx.req.modern {
+        v.push(&MRTR_PROMPT);
+    }
+    if ctx.extra_enabled(Extra::Prompt) {
+        v.push(&EXTRA_PROMPT);
+    }
+    v
 }
 
 pub(crate) const PROMPTS: &[PromptDef] = &[
@@ -69,6 +95,9 @@ fn prompt_json(ctx: &Ctx, p: &PromptDef) -> Value {
         m.insert("title".into(), json!(p.title));
     }
     m.insert("description".into(), json!(p.description));
+    if v >= Version::V2025_11_25 {
+        m.insert("icons".into(), crate::tools::icon_list());
+    }
     if !p.args.is_empty() {
         let args: Vec<Value> = p
             .args
@@ -81,7 +110,10 @@ fn prompt_json(ctx: &Ctx, p: &PromptDef) -> Value {
 }
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
-    let items = PROMPTS.iter().map(|p| prompt_json(ctx, p)).collect();
+    let items = offered(ctx)
+        .into_iter()
+        .map(|p| prompt_json(ctx, p))
+        .collect();
     pagination::page(ctx, "prompts", "prompts", items, params)
 }
 
@@ -108,7 +140,7 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             "prompts/get: argument {k} must be a string"
         )));
     }
-    let Some(def) = PROMPTS.iter().find(|p| p.name == name) else {
+    let Some(def) = offered(ctx).into_iter().find(|p| p.name == name) else {
         if ctx.has(Defect::UnknownPromptSucceeds) {
             return Ok(json!({"messages": [user_text("ok")]}));
         }
@@ -149,6 +181,32 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
                 "text": "Embedded resource content for testing."}}}),
             user_text("Please process the embedded resource above."),
         ],
+        "extra_prompt" => vec![user_text("This prompt was added at run time.")],
+        "test_input_required_result_prompt" => {
+            // Multi round-trip: the prompt needs context from the user first.
+            if !ctx.client_supports_form_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(RpcError::new(
+                    crate::jsonrpc::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    "Server requires the elicitation capability for this request",
+                )
+                .with_data(json!({"requiredCapabilities": {"elicitation": {}}})));
+            }
+            let Some(answer) = ctx.req.input_responses.get("user_context") else {
+                let request = json!({"user_context": {"method": "elicitation/create", "params": {
+                    "mode": "form",
+                    "message": "What context should the prompt use?",
+                    "requestedSchema": {"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]}
+                }}});
+                return Ok(crate::modern::input_required(ctx, request, ""));
+            };
+            let context = answer
+                .pointer("/content/context")
+                .and_then(Value::as_str)
+                .unwrap_or("(none)");
+            vec![user_text(format!("Answer using this context: {context}"))]
+        }
         "test_prompt_with_image" => vec![
             json!({"role": "user", "content": {"type": "image", "data": media::PNG_BASE64, "mimeType": "image/png"}}),
             user_text("Please analyze the image above."),

@@ -8,13 +8,15 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use crate::defects::Defect;
 use crate::jsonrpc::{self, RpcError};
 use crate::media;
 use crate::pagination;
-use crate::server::{Connection, Ctx};
+use crate::server::{Connection, Ctx, Extra};
 use crate::version::Version;
 
 pub const WATCHED: &str = "test://watched-resource";
@@ -25,6 +27,23 @@ struct Static {
     title: &'static str,
     description: &'static str,
     mime: &'static str,
+}
+
+const EXTRA_RESOURCE: Static = Static {
+    uri: "test://extra-resource",
+    name: "extra-resource",
+    title: "Extra resource",
+    description: "Exists only while toggled on (toggle_extra_resource)",
+    mime: "text/plain",
+};
+
+/// The static resources offered to this request, in a fixed order.
+fn offered(ctx: &Ctx) -> Vec<&'static Static> {
+    let mut v: Vec<&'static Static> = STATIC.iter().collect();
+    if ctx.extra_enabled(Extra::Resource) {
+        v.push(&EXTRA_RESOURCE);
+    }
+    v
 }
 
 const STATIC: &[Static] = &[
@@ -177,11 +196,34 @@ fn resource_json(ctx: &Ctx, r: &Static) -> Value {
     }
     m.insert("description".into(), json!(r.description));
     m.insert("mimeType".into(), json!(r.mime));
+    // The exact size of contents that do not change.
+    if r.uri != WATCHED
+        && let Some((_, body)) = contents_of(ctx, r.uri)
+    {
+        let size = match body {
+            Ok(text) => text.len(),
+            Err(blob) => STANDARD.decode(blob).map(|b| b.len()).unwrap_or(0),
+        };
+        m.insert("size".into(), json!(size));
+    }
+    if matches!(r.uri, "test://static-text" | "test://docs/readme") {
+        let mut a = json!({"audience": ["user", "assistant"], "priority": 0.8});
+        if ctx.version() >= Version::V2025_06_18 {
+            a["lastModified"] = json!("2025-01-01T00:00:00Z");
+        }
+        m.insert("annotations".into(), a);
+    }
+    if ctx.version() >= Version::V2025_11_25 {
+        m.insert("icons".into(), crate::tools::icon_list());
+    }
     Value::Object(m)
 }
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
-    let items = STATIC.iter().map(|r| resource_json(ctx, r)).collect();
+    let items = offered(ctx)
+        .into_iter()
+        .map(|r| resource_json(ctx, r))
+        .collect();
     pagination::page(ctx, "resources", "resources", items, params)
 }
 
@@ -197,6 +239,9 @@ pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<V
             }
             m.insert("description".into(), json!(t.description));
             m.insert("mimeType".into(), json!(t.mime));
+            if ctx.version() >= Version::V2025_11_25 {
+                m.insert("icons".into(), crate::tools::icon_list());
+            }
             Value::Object(m)
         })
         .collect::<Vec<Value>>();
@@ -210,7 +255,7 @@ pub(crate) fn templates_list(ctx: &Ctx, params: &Map<String, Value>) -> Result<V
 
 /// Text or blob contents of an existing resource, or None.
 fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)> {
-    if let Some(r) = STATIC.iter().find(|r| r.uri == uri) {
+    if let Some(r) = offered(ctx).into_iter().find(|r| r.uri == uri) {
         let body = match r.uri {
             "test://static-text" => {
                 Ok("This is the content of the static text resource.".to_string())
@@ -229,6 +274,7 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
             ),
             "test://data/numbers.csv" => Ok("n,square\n1,1\n2,4\n3,9\n".to_string()),
             "test://images/logo.png" => Err(media::PNG_BASE64.to_string()),
+            "test://extra-resource" => Ok("This resource was added at run time.".to_string()),
             _ => return None,
         };
         return Some((r.mime.to_string(), body));
@@ -313,7 +359,7 @@ pub(crate) fn read(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
 }
 
 pub(crate) fn exists(ctx: &Ctx, uri: &str) -> bool {
-    STATIC.iter().any(|r| r.uri == uri) || contents_of(ctx, uri).is_some()
+    contents_of(ctx, uri).is_some()
 }
 
 pub(crate) fn subscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {

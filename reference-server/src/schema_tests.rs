@@ -167,6 +167,16 @@ async fn legacy_messages_match_the_official_schemas() {
                                 .map(|p| format!("{method} {params}: {p}")),
                         );
                     }
+                    // Follow the pages of list results.
+                    let mut cursor = result.get("nextCursor").cloned();
+                    while let Some(c) = cursor {
+                        let mut p = params.clone();
+                        p["cursor"] = c;
+                        let page = t.result(method, p).await;
+                        problems
+                            .extend(schemas.check(result_def(method).unwrap_or("Result"), &page));
+                        cursor = page.get("nextCursor").cloned();
+                    }
                 }
                 None => problems.push(format!("{method} {params} failed: {r}")),
             }
@@ -233,6 +243,14 @@ async fn modern_messages_match_the_official_schema() {
                             .into_iter()
                             .map(|p| format!("{method} {params}: {p}")),
                     );
+                }
+                let mut cursor = result.get("nextCursor").cloned();
+                while let Some(c) = cursor {
+                    let mut p = params.clone();
+                    p["cursor"] = c;
+                    let page = t.result(method, p).await;
+                    problems.extend(schemas.check(result_def(method).unwrap_or("Result"), &page));
+                    cursor = page.get("nextCursor").cloned();
                 }
             }
             None => problems.push(format!("{method} {params} failed: {r}")),
@@ -347,6 +365,70 @@ async fn task_messages_match_the_2025_11_25_schema() {
                 .await,
         ),
     );
+    for m in t.seen.drain(..) {
+        problems.extend(
+            schemas
+                .check("ServerNotification", &m)
+                .into_iter()
+                .map(|p| format!("{m}: {p}")),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn server_requests_match_the_2025_11_25_schema() {
+    let Some(schemas) = Schemas::load("2025-11-25") else {
+        eprintln!("skipped: no 2025-11-25 schema found");
+        return;
+    };
+    let mut problems = Vec::new();
+    let caps = json!({"sampling": {}, "roots": {}, "elicitation": {"form": {}, "url": {}}});
+    let mut t = T::initialized_with("2025-11-25", &[], caps).await;
+    for (i, (tool, args, def)) in [
+        (
+            "test_elicitation_sep1034_defaults",
+            json!({}),
+            "ElicitRequest",
+        ),
+        ("test_elicitation_sep1330_enums", json!({}), "ElicitRequest"),
+        ("test_elicitation", json!({"message": "m"}), "ElicitRequest"),
+        ("test_url_elicitation", json!({}), "ElicitRequest"),
+        (
+            "test_sampling",
+            json!({"prompt": "p"}),
+            "CreateMessageRequest",
+        ),
+        ("list_roots", json!({}), "ListRootsRequest"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = json!(1000 + i);
+        t.send(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}));
+        let req = loop {
+            let m = t.recv().await;
+            if m.get("id").is_some() && m.get("method").is_some() {
+                break m;
+            }
+        };
+        problems.extend(
+            schemas
+                .check(def, &req)
+                .into_iter()
+                .map(|p| format!("{tool}: {p}")),
+        );
+        let answer = match def {
+            "ElicitRequest" => json!({"action": "accept", "content": {}}),
+            "CreateMessageRequest" => {
+                json!({"role": "assistant", "content": {"type": "text", "text": "t"}, "model": "m"})
+            }
+            _ => json!({"roots": []}),
+        };
+        t.send(json!({"jsonrpc": "2.0", "id": req["id"], "result": answer}));
+        let r = t.response_to(&id).await;
+        assert!(r["result"].get("isError").is_none(), "{tool}: {r}");
+    }
     for m in t.seen.drain(..) {
         problems.extend(
             schemas

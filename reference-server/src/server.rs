@@ -64,6 +64,9 @@ impl Config {
 /// One message for the transport to deliver to the client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
+    /// The JSON-RPC message. `Value::Null` is not a message but a signal: the request
+    /// `related` ended without a response (it was cancelled); transports write nothing
+    /// for it, but may close what they kept open for that request.
     pub message: Value,
     /// The id key (`jsonrpc::id_key`) of the client request this message belongs to
     /// (its response, or progress/log/server->client requests made while serving it);
@@ -122,8 +125,8 @@ pub(crate) struct Session {
     pub initialized_notified: bool,
     pub log_level: LogLevel,
     pub subscriptions: HashSet<String>,
-    /// Whether the dynamic tool `extra_tool` is currently offered.
-    pub extra_tool: bool,
+    /// Which of the dynamic `extra_*` primitives are offered (by `Extra as usize`).
+    pub extras: [bool; 3],
     /// Whether the timer that changes the watched resource runs.
     pub watch_ticker: bool,
     /// 2025-11-25 tasks created in this session.
@@ -143,7 +146,7 @@ impl Session {
             initialized_notified: false,
             log_level: LogLevel::Debug,
             subscriptions: HashSet::new(),
-            extra_tool: false,
+            extras: [false; 3],
             watch_ticker: false,
             tasks: Vec::new(),
             next_out_id: 0,
@@ -177,6 +180,8 @@ pub(crate) struct Req {
     pub accept_any_state: bool,
     /// 2025-11-25: the task this work runs for.
     pub related_task: Option<String>,
+    /// 2026-07-28: the stage carried by a verified `requestState`.
+    pub state_stage: Option<String>,
 }
 
 pub(crate) type Fut = Pin<Box<dyn Future<Output = Result<Value, RpcError>> + Send>>;
@@ -193,6 +198,24 @@ enum Pending {
     Deferred { req: Arc<Req>, fut: Fut },
 }
 
+/// The dynamic primitives that toggle tools add and remove (list_changed fixtures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extra {
+    Tool = 0,
+    Prompt = 1,
+    Resource = 2,
+}
+
+impl Extra {
+    pub fn list_changed_method(self) -> &'static str {
+        match self {
+            Extra::Tool => "notifications/tools/list_changed",
+            Extra::Prompt => "notifications/prompts/list_changed",
+            Extra::Resource => "notifications/resources/list_changed",
+        }
+    }
+}
+
 /// Why a server->client request produced no result.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ClientError {
@@ -202,9 +225,11 @@ pub(crate) enum ClientError {
     Rejected(Value),
     Timeout,
     Closed,
-    /// 2026-07-28: the client must be asked through an InputRequiredResult; holds the
-    /// `inputRequests` map.
-    InputRequired(Value),
+    /// The client has not sent `notifications/initialized` yet.
+    NotInitialized,
+    /// 2026-07-28: the client must be asked through an InputRequiredResult: the
+    /// `inputRequests` map, and the stage its `requestState` carries.
+    InputRequired(Value, String),
 }
 
 impl std::fmt::Display for ClientError {
@@ -223,7 +248,10 @@ impl std::fmt::Display for ClientError {
             }
             ClientError::Timeout => f.write_str("the client did not answer in time"),
             ClientError::Closed => f.write_str("the connection closed"),
-            ClientError::InputRequired(_) => f.write_str("input from the client is required"),
+            ClientError::NotInitialized => {
+                f.write_str("the client has not sent notifications/initialized yet, so the server may not send it requests")
+            }
+            ClientError::InputRequired(..) => f.write_str("input from the client is required"),
         }
     }
 }
@@ -383,24 +411,32 @@ impl Connection {
     /// Treats the connection as initialized with `version` (used when a transport
     /// serves a request outside any session because of a defect).
     pub fn assume_initialized(&self, version: Version) {
-        self.state().version = Some(version);
+        let mut s = self.state();
+        s.version = Some(version);
+        s.initialized_notified = true;
     }
 
     /// Handles one parsed JSON value: a message or a batch.
     pub fn handle_value(&self, v: Value) {
         match v {
             Value::Array(items) => self.handle_batch(items),
-            other => match self.process(other) {
-                Pending::Ready(Some(msg)) => {
-                    let related = msg
-                        .get("id")
-                        .filter(|id| !id.is_null())
-                        .map(jsonrpc::id_key);
-                    self.send_response(msg, related);
-                }
-                Pending::Ready(None) => {}
-                Pending::Deferred { req, fut } => self.spawn_single(req, fut),
-            },
+            other => {
+                // Route by the request's own id (a defect may alter the id it echoes).
+                let related = match jsonrpc::classify(&other) {
+                    Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
+                    Incoming::Invalid { id, .. } if !id.is_null() => Some(jsonrpc::id_key(&id)),
+                    _ => None,
+                };
+                self.handle_single(other, related)
+            }
+        }
+    }
+
+    fn handle_single(&self, v: Value, related: Option<String>) {
+        match self.process(v) {
+            Pending::Ready(Some(msg)) => self.send_response(msg, related),
+            Pending::Ready(None) => {}
+            Pending::Deferred { req, fut } => self.spawn_single(req, fut),
         }
     }
 
@@ -409,6 +445,11 @@ impl Connection {
             self.send(msg.clone(), related.clone());
         }
         self.send(msg, related);
+    }
+
+    /// Whether a JSON-RPC batch would be accepted now (by the negotiated version).
+    pub fn accepts_batches(&self) -> bool {
+        self.batch_allowed()
     }
 
     fn batch_allowed(&self) -> bool {
@@ -423,6 +464,11 @@ impl Connection {
     }
 
     fn handle_batch(&self, items: Vec<Value>) {
+        // The batch's answer belongs to its first request (transports route by it).
+        let related = items.iter().find_map(|i| match jsonrpc::classify(i) {
+            Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
+            _ => None,
+        });
         if items.is_empty() || !self.batch_allowed() {
             let reason = if items.is_empty() {
                 "empty batch"
@@ -433,17 +479,12 @@ impl Connection {
             };
             if !self.has(Defect::InvalidRequestSilent) {
                 let msg = self.respond(&Value::Null, Err(RpcError::invalid_request(reason)), None);
-                self.send(msg, None);
+                self.send(msg, related);
             }
             return;
         }
         let mut ready = Vec::new();
         let mut deferred = Vec::new();
-        // The batch's answer belongs to its first request (transports route by it).
-        let related = items.iter().find_map(|i| match jsonrpc::classify(i) {
-            Incoming::Request { id, .. } => Some(jsonrpc::id_key(&id)),
-            _ => None,
-        });
         for item in items {
             let is_initialize = item.get("method").and_then(Value::as_str) == Some("initialize");
             if is_initialize {
@@ -627,6 +668,9 @@ impl Connection {
                             let e = RpcError::internal("Request cancelled");
                             let msg = self.respond(&rid, Err(e), None);
                             self.send(msg, Some(key));
+                        } else {
+                            // No response; tell the transport the request is over.
+                            self.send(Value::Null, Some(key));
                         }
                     }
                 }
@@ -725,6 +769,7 @@ impl Connection {
                 input_name: String::new(),
                 accept_any_state: false,
                 related_task: None,
+                state_stage: None,
             }
         };
         let req = Arc::new(req);
@@ -1043,9 +1088,15 @@ impl Ctx {
             if let Some(answer) = self.req.input_responses.get(key) {
                 return Ok(answer.clone());
             }
+            let stage = self.req.state_stage.clone().unwrap_or_default();
             return Err(ClientError::InputRequired(
                 json!({key: {"method": method, "params": params}}),
+                stage,
             ));
+        }
+        let initialized = self.conn.state().initialized_notified;
+        if !initialized && !self.has(Defect::RequestBeforeInitialized) {
+            return Err(ClientError::NotInitialized);
         }
         let mut params = params;
         self.tag_task(&mut params);
@@ -1081,6 +1132,67 @@ impl Ctx {
         }
     }
 
+    /// Asks for several inputs at once (2026-07-28: one InputRequiredResult listing all
+    /// that are still missing, with `stage` in its requestState; legacy: one request to
+    /// the client after the other). Each ask: (capability, key, method, params).
+    pub async fn client_requests(
+        &self,
+        asks: Vec<(&'static str, &str, &str, Value)>,
+        stage: &str,
+    ) -> Result<Vec<Value>, ClientError> {
+        let bypass = |cap: &str| match cap {
+            "sampling" => Defect::SamplingWithoutCapability,
+            "elicitation" => Defect::ElicitationWithoutCapability,
+            _ => Defect::RootsWithoutCapability,
+        };
+        if let Some((cap, ..)) = asks
+            .iter()
+            .find(|(cap, ..)| !self.client_has(cap) && !self.has(bypass(cap)))
+        {
+            return Err(ClientError::NoCapability(cap));
+        }
+        if self.req.modern {
+            let mut missing = Map::new();
+            let mut answers = Vec::new();
+            for (_, key, method, params) in &asks {
+                match self.req.input_responses.get(*key) {
+                    Some(a) => answers.push(a.clone()),
+                    None => {
+                        missing
+                            .insert(key.to_string(), json!({"method": method, "params": params}));
+                    }
+                }
+            }
+            if !missing.is_empty() {
+                return Err(ClientError::InputRequired(
+                    Value::Object(missing),
+                    stage.to_string(),
+                ));
+            }
+            return Ok(answers);
+        }
+        let mut answers = Vec::new();
+        for (cap, key, method, params) in asks {
+            answers.push(
+                self.client_request(cap, bypass(cap), key, method, params)
+                    .await?,
+            );
+        }
+        Ok(answers)
+    }
+
+    /// Whether the client accepts form mode elicitation: any `elicitation` capability
+    /// before 2025-11-25; from then on `form`, or an empty object (form only).
+    pub fn client_supports_form_elicitation(&self) -> bool {
+        match self.req.client_caps.get("elicitation") {
+            Some(Value::Object(m)) => {
+                self.version() < Version::V2025_11_25 || m.is_empty() || m.contains_key("form")
+            }
+            Some(v) => !v.is_null(),
+            None => false,
+        }
+    }
+
     /// Whether the client declared URL mode elicitation (2025-11-25+).
     pub fn client_supports_url_elicitation(&self) -> bool {
         self.req
@@ -1088,6 +1200,34 @@ impl Ctx {
             .get("elicitation")
             .and_then(|e| e.get("url"))
             .is_some_and(|u| !u.is_null())
+    }
+
+    /// Whether the dynamic primitive is offered: per session (legacy) or server-wide
+    /// (2026-07-28, where lists do not vary per connection).
+    pub fn extra_enabled(&self, e: Extra) -> bool {
+        if self.req.modern {
+            self.conn.config().hub.extra(e)
+        } else {
+            self.conn.state().extras[e as usize]
+        }
+    }
+
+    /// Adds or removes the dynamic primitive and announces the list change; returns
+    /// whether it is now offered.
+    pub fn toggle_extra(&self, e: Extra) -> bool {
+        if self.req.modern {
+            let on = self.conn.config().hub.toggle_extra(e);
+            modern::list_changed(&self.conn, e);
+            on
+        } else {
+            let on = {
+                let mut s = self.conn.state();
+                s.extras[e as usize] = !s.extras[e as usize];
+                s.extras[e as usize]
+            };
+            self.notify(e.list_changed_method(), None);
+            on
+        }
     }
 
     /// Sends a notification unrelated to this request (list changes, resource updates).

@@ -52,6 +52,7 @@ where
             tokio::select! {
                 biased;
                 m = rx.recv() => match m {
+                    Some(m) if m.message.is_null() => {}
                     Some(m) => {
                         if writer.write_all(&write_one(&m.message)).await.is_err() { return; }
                         if writer.flush().await.is_err() { return; }
@@ -60,6 +61,7 @@ where
                 },
                 _ = &mut stop_rx => {
                     while let Ok(m) = rx.try_recv() {
+                        if m.message.is_null() { continue; }
                         if writer.write_all(&write_one(&m.message)).await.is_err() { return; }
                     }
                     break;

@@ -111,17 +111,19 @@ pub(crate) fn tag(params: &mut Value, task_id: &str) {
 pub(crate) fn set_status(conn: &Connection, id: &str, status: &'static str, message: Option<&str>) {
     let mut s = conn.state();
     if let Some(t) = s.tasks.iter_mut().find(|t| t.id == id)
-        && !terminal(t.status) && t.status != status {
-            t.status = status;
-            t.status_message = message.map(str::to_string);
-            t.updated_at = SystemTime::now();
-            let snapshot = task_json(t);
-            drop(s);
-            conn.send(
-                jsonrpc::notification("notifications/tasks/status", Some(Value::Object(snapshot))),
-                None,
-            );
-        }
+        && !terminal(t.status)
+        && t.status != status
+    {
+        t.status = status;
+        t.status_message = message.map(str::to_string);
+        t.updated_at = SystemTime::now();
+        let snapshot = task_json(t);
+        drop(s);
+        conn.send(
+            jsonrpc::notification("notifications/tasks/status", Some(Value::Object(snapshot))),
+            None,
+        );
+    }
 }
 
 /// Starts `work` as a task and answers with a `CreateTaskResult`.
@@ -182,15 +184,17 @@ pub(crate) fn create(
         t.updated_at = SystemTime::now();
         t.outcome = Some(outcome);
         t.abort = None;
-        for w in t.waiters.drain(..) {
-            let _ = w.send(());
-        }
+        let waiters: Vec<_> = t.waiters.drain(..).collect();
         let snapshot = task_json(t);
         drop(s);
+        // The status notification goes out before any blocked tasks/result answers.
         conn.send(
             jsonrpc::notification("notifications/tasks/status", Some(Value::Object(snapshot))),
             None,
         );
+        for w in waiters {
+            let _ = w.send(());
+        }
     });
     let mut result = Map::new();
     result.insert("task".into(), Value::Object(created));
@@ -315,9 +319,7 @@ pub(crate) fn cancel(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, Rp
     t.status_message = Some("The task was cancelled by request.".into());
     t.updated_at = SystemTime::now();
     t.outcome = Some(Err(RpcError::internal("The task was cancelled")));
-    for w in t.waiters.drain(..) {
-        let _ = w.send(());
-    }
+    let waiters: Vec<_> = t.waiters.drain(..).collect();
     let snapshot = task_json(t);
     drop(s);
     ctx.conn.send(
@@ -327,6 +329,9 @@ pub(crate) fn cancel(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, Rp
         ),
         None,
     );
+    for w in waiters {
+        let _ = w.send(());
+    }
     Ok(Value::Object(snapshot))
 }
 

@@ -15,7 +15,7 @@ use crate::defects::Defect;
 use crate::jsonrpc::{self, RpcError};
 use crate::media;
 use crate::pagination;
-use crate::server::{ClientError, Ctx, LogLevel, Reply};
+use crate::server::{ClientError, Ctx, Extra, LogLevel, Reply};
 use crate::validate;
 use crate::version::Version;
 
@@ -58,6 +58,56 @@ fn read_only() -> Value {
 /// A small icon (the fixture PNG as a data: URI).
 pub(crate) fn icon_list() -> Value {
     json!([{"src": format!("data:image/png;base64,{}", media::PNG_BASE64), "mimeType": "image/png", "sizes": ["16x16"]}])
+}
+
+fn run_query_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "description": "Where to run the query", "x-mcp-header": "Region"},
+            "query": {"type": "string", "description": "The query text"},
+            "options": {"type": "object", "properties": {
+                "limit": {"type": "integer", "minimum": 1, "maximum": 1000, "x-mcp-header": "Limit"},
+                "dryRun": {"type": "boolean", "x-mcp-header": "Dry-Run"}
+            }}
+        },
+        "required": ["region", "query"]
+    })
+}
+
+fn custom_header_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "description": "Region to route to", "x-mcp-header": "Region"},
+            "query": {"type": "string", "description": "Free text"}
+        },
+        "required": ["region"]
+    })
+}
+
+/// 2026-07-28 `x-mcp-header` annotations of a tool: (property path, header name).
+pub(crate) fn mirrored_params(tool: &str) -> Vec<(Vec<String>, String)> {
+    fn walk(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            return;
+        };
+        for (k, v) in props {
+            path.push(k.clone());
+            if let Some(h) = v.get("x-mcp-header").and_then(Value::as_str) {
+                out.push((path.clone(), h.to_string()));
+            }
+            walk(v, path, out);
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    match tool {
+        "run_query" => walk(&run_query_schema(), &mut Vec::new(), &mut out),
+        "test_custom_header" => walk(&custom_header_schema(), &mut Vec::new(), &mut out),
+        _ => {}
+    }
+    out
 }
 
 /// The tools offered under `version` (modern: 2026-07-28 stateless), in a fixed order.
@@ -142,6 +192,20 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
     }
     if v >= Version::V2025_11_25 {
         t.push(tool(
+            "test_elicitation_sep1034_defaults",
+            "Elicitation with defaults",
+            "Asks for a form whose fields (string, integer, number, enum, boolean) carry default values",
+            no_args(),
+        ));
+        t.push(tool(
+            "test_elicitation_sep1330_enums",
+            "Elicitation with enums",
+            "Asks for a form with every enum variant: untitled/titled single-select, legacy enumNames, untitled/titled multi-select",
+            no_args(),
+        ));
+    }
+    if v >= Version::V2025_11_25 {
+        t.push(tool(
             "test_url_elicitation",
             "URL elicitation",
             "Asks the user to visit a URL (elicitation/create, url mode)",
@@ -206,6 +270,12 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         )
     });
     if v == Version::V2025_11_25 && !ctx.req.modern {
+        t.push(tool(
+            "test_reconnection",
+            "Reconnection",
+            "Over Streamable HTTP the server closes this call's SSE connection right after priming it; the answer (after 200 ms) is fetched by reconnecting with Last-Event-ID",
+            no_args(),
+        ));
         t.push(ToolDef {
             task_support: Some("required"),
             ..tool(
@@ -243,21 +313,115 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         )
     });
-    if !ctx.req.modern {
+    if ctx.req.modern {
+        for (name, title, description) in [
+            (
+                "test_input_required_result_elicitation",
+                "MRTR: elicitation",
+                "Asks the user's name through an InputRequiredResult (key user_name)",
+            ),
+            (
+                "test_input_required_result_sampling",
+                "MRTR: sampling",
+                "Asks the client's LLM through an InputRequiredResult (key capital_question)",
+            ),
+            (
+                "test_input_required_result_list_roots",
+                "MRTR: roots",
+                "Asks for the client's roots through an InputRequiredResult (key client_roots)",
+            ),
+            (
+                "test_input_required_result_request_state",
+                "MRTR: request state",
+                "Round-trips an integrity-checked requestState (key confirm)",
+            ),
+            (
+                "test_input_required_result_multiple_inputs",
+                "MRTR: multiple inputs",
+                "Asks for an elicitation, a sampling and the roots at once",
+            ),
+            (
+                "test_input_required_result_multi_round",
+                "MRTR: multi-round",
+                "Needs two rounds of input (step1, then step2), with an evolving requestState",
+            ),
+            (
+                "test_input_required_result_tampered_state",
+                "MRTR: tampered state",
+                "Rejects a requestState that was modified (key confirm)",
+            ),
+            (
+                "test_input_required_result_capabilities",
+                "MRTR: capabilities",
+                "Asks only for the input kinds the client declared",
+            ),
+            (
+                "test_missing_capability",
+                "Missing capability",
+                "Needs the sampling capability; refused with -32021 when it is not declared",
+            ),
+            (
+                "test_streaming_elicitation",
+                "Streaming elicitation",
+                "Needs a confirmation: answered with an InputRequiredResult, never a request on the stream",
+            ),
+            (
+                "test_logging_tool",
+                "Logging tool",
+                "Logs at info, but only for requests that carry a log level in _meta",
+            ),
+            (
+                "test_trigger_tool_change",
+                "Trigger tool change",
+                "Changes the tool list (extra_tool) and publishes tools/list_changed to listen streams",
+            ),
+            (
+                "test_trigger_prompt_change",
+                "Trigger prompt change",
+                "Changes the prompt list (extra_prompt) and publishes prompts/list_changed to listen streams",
+            ),
+        ] {
+            t.push(tool(name, title, description, no_args()));
+        }
         t.push(tool(
+            "test_custom_header",
+            "Custom header",
+            "Mirrors its region argument into the Mcp-Param-Region header over HTTP",
+            custom_header_schema(),
+        ));
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
+            "run_query",
+            "Run query",
+            "Runs a (simulated) query in a region; region and limit are mirrored into Mcp-Param-* headers over HTTP",
+            run_query_schema(),
+        )});
+    }
+    for (name, title, description) in [
+        (
             "toggle_extra_tool",
             "Toggle extra tool",
-            "Adds or removes the tool extra_tool and sends notifications/tools/list_changed",
+            "Adds or removes the tool extra_tool and announces tools/list_changed",
+        ),
+        (
+            "toggle_extra_prompt",
+            "Toggle extra prompt",
+            "Adds or removes the prompt extra_prompt and announces prompts/list_changed",
+        ),
+        (
+            "toggle_extra_resource",
+            "Toggle extra resource",
+            "Adds or removes test://extra-resource and announces resources/list_changed",
+        ),
+    ] {
+        t.push(tool(name, title, description, no_args()));
+    }
+    if ctx.extra_enabled(Extra::Tool) {
+        t.push(tool(
+            "extra_tool",
+            "Extra tool",
+            "A tool that exists only while toggled on",
             no_args(),
         ));
-        if ctx.conn.state().extra_tool {
-            t.push(tool(
-                "extra_tool",
-                "Extra tool",
-                "A tool that exists only while toggled on",
-                no_args(),
-            ));
-        }
     }
     t
 }
@@ -445,8 +609,8 @@ async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Val
                 Ok(finish(&ctx, out))
             }
             Err(Stop::Rpc(e)) => Err(e),
-            Err(Stop::Client(ClientError::InputRequired(requests))) => {
-                Ok(crate::modern::input_required(&ctx, requests))
+            Err(Stop::Client(ClientError::InputRequired(requests, stage))) => {
+                Ok(crate::modern::input_required(&ctx, requests, &stage))
             }
             Err(Stop::Client(ClientError::NoCapability(cap)))
                 if ctx.req.modern && !ctx.has(Defect::MissingCapabilityAsToolError) =>
@@ -624,6 +788,11 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             if v >= Version::V2025_11_25 {
                 params["mode"] = json!("form");
             }
+            if !ctx.client_supports_form_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(ClientError::NoCapability("elicitation").into());
+            }
             let r = ctx
                 .client_request(
                     "elicitation",
@@ -639,6 +808,67 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 .unwrap_or("(missing)");
             let content = r.get("content").cloned().unwrap_or(Value::Null);
             ToolOut::text(format!("User response: action={action}, content={content}"))
+        }
+        "test_elicitation_sep1034_defaults" | "test_elicitation_sep1330_enums" => {
+            let schema = if name == "test_elicitation_sep1034_defaults" {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "title": "Name", "default": "John Doe"},
+                        "age": {"type": "integer", "title": "Age", "minimum": 0, "default": 30},
+                        "score": {"type": "number", "title": "Score", "default": 95.5},
+                        "status": {"type": "string", "title": "Status", "enum": ["active", "inactive", "pending"], "default": "active"},
+                        "verified": {"type": "boolean", "title": "Verified", "default": true}
+                    }
+                })
+            } else {
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                        "titledSingle": {"type": "string", "oneOf": [
+                            {"const": "value1", "title": "First Option"},
+                            {"const": "value2", "title": "Second Option"},
+                            {"const": "value3", "title": "Third Option"}
+                        ]},
+                        "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                            "enumNames": ["Option One", "Option Two", "Option Three"]},
+                        "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                        "titledMulti": {"type": "array", "items": {"anyOf": [
+                            {"const": "value1", "title": "First Choice"},
+                            {"const": "value2", "title": "Second Choice"},
+                            {"const": "value3", "title": "Third Choice"}
+                        ]}}
+                    }
+                })
+            };
+            if !ctx.client_supports_form_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(ClientError::NoCapability("elicitation").into());
+            }
+            let params = json!({
+                "mode": "form",
+                "message": "Please review and update the form fields",
+                "requestedSchema": schema
+            });
+            let r = ctx
+                .client_request(
+                    "elicitation",
+                    Defect::ElicitationWithoutCapability,
+                    "form",
+                    "elicitation/create",
+                    params,
+                )
+                .await?;
+            let action = r
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("(missing)");
+            let content = r.get("content").cloned().unwrap_or(Value::Null);
+            ToolOut::text(format!(
+                "Elicitation completed: action={action}, content={content}"
+            ))
         }
         "test_url_elicitation" => {
             if !ctx.client_supports_url_elicitation()
@@ -795,23 +1025,294 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             let rev = crate::resources::touch_watched(ctx);
             ToolOut::text(format!("test://watched-resource is now at revision {rev}"))
         }
-        "toggle_extra_tool" => {
-            let enabled = {
-                let mut s = ctx.conn.state();
-                s.extra_tool = !s.extra_tool;
-                s.extra_tool
+        "toggle_extra_tool" | "toggle_extra_prompt" | "toggle_extra_resource" => {
+            let (extra, what) = match name {
+                "toggle_extra_tool" => (Extra::Tool, "extra_tool"),
+                "toggle_extra_prompt" => (Extra::Prompt, "extra_prompt"),
+                _ => (Extra::Resource, "test://extra-resource"),
             };
-            ctx.notify("notifications/tools/list_changed", None);
+            let enabled = ctx.toggle_extra(extra);
             ToolOut::text(format!(
-                "extra_tool is now {}",
-                if enabled { "enabled" } else { "disabled" }
+                "{what} is now {}",
+                if enabled { "offered" } else { "withdrawn" }
             ))
         }
         "extra_tool" => ToolOut::text("extra_tool ran"),
+        n if n.starts_with("test_input_required_result_") || n == "test_missing_capability" => {
+            mrtr(ctx, n).await?
+        }
+        "test_streaming_elicitation" => {
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "elicitation",
+                        "user_name",
+                        "elicitation/create",
+                        elicit("What is your name?", name_schema("name")),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name")))
+        }
+        "test_logging_tool" => {
+            ctx.log(LogLevel::Info, json!("test_logging_tool ran"));
+            ToolOut::text("Logging tool finished.")
+        }
+        "test_trigger_tool_change" => {
+            let on = ctx.toggle_extra(Extra::Tool);
+            ToolOut::text(format!(
+                "Tool list change published (extra_tool {}).",
+                if on { "added" } else { "removed" }
+            ))
+        }
+        "test_trigger_prompt_change" => {
+            let on = ctx.toggle_extra(Extra::Prompt);
+            ToolOut::text(format!(
+                "Prompt list change published (extra_prompt {}).",
+                if on { "added" } else { "removed" }
+            ))
+        }
+        "test_reconnection" => {
+            sleep_ms(200).await;
+            ToolOut::text("Reconnection test completed: the answer survived the closed connection.")
+        }
+        "test_custom_header" => ToolOut::text(format!(
+            "Routed to region {}: {}",
+            arg_str(args, "region"),
+            arg_str(args, "query")
+        )),
+        "run_query" => {
+            let options = args.get("options").cloned().unwrap_or(Value::Null);
+            let limit = options.get("limit").and_then(Value::as_u64).unwrap_or(100);
+            let dry = options
+                .get("dryRun")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            ToolOut::text(format!(
+                "{} in {} (limit {limit}): {}",
+                if dry { "Planned query" } else { "Ran query" },
+                arg_str(args, "region"),
+                arg_str(args, "query")
+            ))
+        }
         other => {
             return Err(Stop::Rpc(RpcError::invalid_params(format!(
                 "Unknown tool: {other}"
             ))));
+        }
+    })
+}
+
+fn name_schema(field: &str) -> Value {
+    json!({"type": "object", "properties": {field: {"type": "string"}}, "required": [field]})
+}
+
+fn elicit(message: &str, schema: Value) -> Value {
+    json!({"mode": "form", "message": message, "requestedSchema": schema})
+}
+
+/// The accepted content's `field` of an elicitation answer.
+fn accepted(answer: &Value, field: &str) -> String {
+    answer
+        .pointer(&format!("/content/{field}"))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn roots_text(answer: &Value) -> String {
+    let uris: Vec<&str> = answer
+        .get("roots")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(|r| r.get("uri").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{} root(s): {}", uris.len(), uris.join(", "))
+}
+
+/// The 2026-07-28 multi round-trip request fixtures.
+async fn mrtr(ctx: &Ctx, name: &str) -> Result<ToolOut, Stop> {
+    let sampling = |text: &str, max: u64| json!({"messages": [{"role": "user", "content": {"type": "text", "text": text}}], "maxTokens": max});
+    Ok(match name {
+        "test_input_required_result_elicitation" => {
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "elicitation",
+                        "user_name",
+                        "elicitation/create",
+                        elicit("What is your name?", name_schema("name")),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name")))
+        }
+        "test_input_required_result_sampling" => {
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "sampling",
+                        "capital_question",
+                        "sampling/createMessage",
+                        sampling("What is the capital of France?", 100),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("LLM response: {}", sampled_text(&a[0])))
+        }
+        "test_input_required_result_list_roots" => {
+            let a = ctx
+                .client_requests(vec![("roots", "client_roots", "roots/list", json!({}))], "")
+                .await?;
+            ToolOut::text(roots_text(&a[0]))
+        }
+        "test_input_required_result_request_state"
+        | "test_input_required_result_tampered_state" => {
+            let confirm = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]});
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "elicitation",
+                        "confirm",
+                        "elicitation/create",
+                        elicit("Please confirm", confirm),
+                    )],
+                    "confirm",
+                )
+                .await?;
+            if ctx.req.state_stage.as_deref() != Some("confirm") {
+                // The answer came without the state minted for it: ask again.
+                let confirm = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]});
+                return Err(Stop::Client(ClientError::InputRequired(
+                    json!({"confirm": {"method": "elicitation/create", "params": elicit("Please confirm", confirm)}}),
+                    "confirm".into(),
+                )));
+            }
+            ToolOut::text(format!(
+                "state-ok: the echoed requestState verified (ok={})",
+                accepted(&a[0], "ok")
+            ))
+        }
+        "test_input_required_result_multiple_inputs" => {
+            let a = ctx
+                .client_requests(
+                    vec![
+                        (
+                            "elicitation",
+                            "user_name",
+                            "elicitation/create",
+                            elicit("What is your name?", name_schema("name")),
+                        ),
+                        (
+                            "sampling",
+                            "greeting",
+                            "sampling/createMessage",
+                            sampling("Generate a greeting", 50),
+                        ),
+                        ("roots", "client_roots", "roots/list", json!({})),
+                    ],
+                    "all",
+                )
+                .await?;
+            ToolOut::text(format!(
+                "{}: {} ({})",
+                accepted(&a[0], "name"),
+                sampled_text(&a[1]),
+                roots_text(&a[2])
+            ))
+        }
+        "test_input_required_result_multi_round" => {
+            let stage = ctx.req.state_stage.clone().unwrap_or_default();
+            if let Some(first) = stage.strip_prefix("round2:") {
+                let a = ctx
+                    .client_requests(
+                        vec![(
+                            "elicitation",
+                            "step2",
+                            "elicitation/create",
+                            elicit("Step 2: What is your favorite color?", name_schema("color")),
+                        )],
+                        &stage,
+                    )
+                    .await?;
+                ToolOut::text(format!(
+                    "Both rounds answered: {first} likes {}",
+                    accepted(&a[0], "color")
+                ))
+            } else {
+                let a = ctx
+                    .client_requests(
+                        vec![(
+                            "elicitation",
+                            "step1",
+                            "elicitation/create",
+                            elicit("Step 1: What is your name?", name_schema("name")),
+                        )],
+                        "round1",
+                    )
+                    .await?;
+                let next = format!("round2:{}", accepted(&a[0], "name"));
+                return Err(Stop::Client(ClientError::InputRequired(
+                    json!({"step2": {"method": "elicitation/create", "params": elicit("Step 2: What is your favorite color?", name_schema("color"))}}),
+                    next,
+                )));
+            }
+        }
+        "test_input_required_result_capabilities" => {
+            let mut asks = Vec::new();
+            if ctx.client_supports_form_elicitation() {
+                asks.push((
+                    "elicitation",
+                    "elicit_input",
+                    "elicitation/create",
+                    elicit("Elicitation input", name_schema("value")),
+                ));
+            }
+            if ctx.client_has("sampling") {
+                asks.push((
+                    "sampling",
+                    "sampling_input",
+                    "sampling/createMessage",
+                    sampling("Say something", 20),
+                ));
+            }
+            if ctx.client_has("roots") {
+                asks.push(("roots", "roots_input", "roots/list", json!({})));
+            }
+            let keys: Vec<&str> = asks.iter().map(|(_, k, ..)| *k).collect::<Vec<_>>();
+            let keys = keys.join(",");
+            if asks.is_empty() {
+                ToolOut::text(
+                    "capabilities-ok: the client declared no input kind, so none was asked for",
+                )
+            } else {
+                ctx.client_requests(asks, "").await?;
+                ToolOut::text(format!("capabilities-ok: received {keys}"))
+            }
+        }
+        _ => {
+            // test_missing_capability
+            let a = ctx
+                .client_requests(
+                    vec![(
+                        "sampling",
+                        "sample",
+                        "sampling/createMessage",
+                        sampling("Say hello", 20),
+                    )],
+                    "",
+                )
+                .await?;
+            ToolOut::text(format!("LLM response: {}", sampled_text(&a[0])))
         }
     })
 }

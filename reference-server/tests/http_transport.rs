@@ -316,7 +316,16 @@ async fn legacy_sse_transport() {
 
 async fn init_version(base: &str, version: &str, caps: Value) -> String {
     let r = post(base, None, json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":version,"capabilities":caps,"clientInfo":{"name":"t","version":"1"}}}), BOTH).await;
-    r.headers()["mcp-session-id"].to_str().unwrap().to_string()
+    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let r = post(
+        base,
+        Some(&sid),
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        BOTH,
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    sid
 }
 
 #[tokio::test]
@@ -471,4 +480,420 @@ async fn modern_listen_over_http() {
         .await
         .unwrap();
     assert_eq!(g.status(), 405);
+}
+
+#[tokio::test]
+async fn more_http_defects() {
+    let ping = json!({"jsonrpc":"2.0","id":9,"method":"ping"});
+    // unknown-session-accepted
+    let base = start(&["unknown-session-accepted"]).await;
+    assert_eq!(
+        post(&base, Some("nope"), ping.clone(), BOTH).await.status(),
+        200
+    );
+    // missing-session-accepted
+    let base = start(&["missing-session-accepted"]).await;
+    assert_eq!(post(&base, None, ping.clone(), BOTH).await.status(), 200);
+    // protocol-version-header-ignored
+    let base = start(&["protocol-version-header-ignored"]).await;
+    let sid = init(&base).await;
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-session-id", &sid)
+        .header("mcp-protocol-version", "1999-01-01")
+        .body(ping.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // delete-ignored
+    let base = start(&["delete-ignored"]).await;
+    let sid = init(&base).await;
+    client()
+        .delete(format!("{base}/mcp"))
+        .header("mcp-session-id", &sid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        post(&base, Some(&sid), ping.clone(), BOTH).await.status(),
+        200
+    );
+    // wrong-content-type-header
+    let base = start(&["wrong-content-type-header"]).await;
+    let sid = init(&base).await;
+    let r = post(&base, Some(&sid), ping.clone(), BOTH).await;
+    assert_eq!(r.headers()["content-type"], "text/plain");
+    // session-id-predictable
+    let base = start(&["session-id-predictable"]).await;
+    let a = init(&base).await;
+    let b = init(&base).await;
+    assert!(a.starts_with("session-") && b.starts_with("session-") && a != b);
+    // header-mismatch-accepted
+    let base = start(&["header-mismatch-accepted"]).await;
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "prompts/list")
+        .body(
+            json!({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta": meta}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn sse_no_endpoint_event_defect() {
+    use futures_util::StreamExt;
+    let base = start(&["sse-no-endpoint-event"]).await;
+    let r = client()
+        .get(format!("{base}/sse"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    let mut stream = r.bytes_stream();
+    let first = tokio::time::timeout(std::time::Duration::from_millis(200), stream.next()).await;
+    assert!(first.is_err(), "no event expected, got {first:?}");
+}
+
+#[tokio::test]
+async fn mirrored_param_headers() {
+    for (defects, expect_strict) in [(&[][..], true), (&["param-header-ignored"][..], false)] {
+        let base = start(defects).await;
+        let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+        let call = |headers: Vec<(&'static str, &'static str)>, args: Value| {
+            let mut r = client()
+                .post(format!("{base}/mcp"))
+                .header("content-type", "application/json")
+                .header("accept", BOTH)
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", "run_query");
+            for (k, v) in headers {
+                r = r.header(k, v);
+            }
+            r.body(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta": meta, "name": "run_query", "arguments": args}}).to_string()).send()
+        };
+        let args =
+            json!({"region": "us-west1", "query": "q", "options": {"limit": 5, "dryRun": true}});
+        let ok = call(
+            vec![
+                ("mcp-param-region", "us-west1"),
+                ("mcp-param-limit", "5"),
+                ("mcp-param-dry-run", "true"),
+            ],
+            args.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.status(), 200);
+        let b64 = call(
+            vec![
+                ("mcp-param-region", "=?base64?dXMtd2VzdDE=?="),
+                ("mcp-param-limit", "5.0"),
+                ("mcp-param-dry-run", "true"),
+            ],
+            args.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(b64.status(), 200);
+        let missing = call(vec![("mcp-param-region", "us-west1")], args.clone())
+            .await
+            .unwrap();
+        let wrong = call(
+            vec![
+                ("mcp-param-region", "eu-west1"),
+                ("mcp-param-limit", "5"),
+                ("mcp-param-dry-run", "true"),
+            ],
+            args.clone(),
+        )
+        .await
+        .unwrap();
+        if expect_strict {
+            assert_eq!(missing.status(), 400);
+            let v: Value = serde_json::from_str(&wrong.text().await.unwrap()).unwrap();
+            assert_eq!(v["error"]["code"], -32020);
+        } else {
+            assert_eq!(wrong.status(), 200);
+        }
+        // No value in the body: no header expected.
+        let r = call(
+            vec![("mcp-param-region", "us-west1")],
+            json!({"region": "us-west1", "query": "q"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn modern_request_without_meta_is_malformed() {
+    let base = start(&[]).await;
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/list")
+        .body(json!({"jsonrpc":"2.0","id":1,"method":"tools/list"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["code"], -32602);
+    assert_eq!(v["id"], 1);
+}
+
+#[tokio::test]
+async fn batches_rejected_over_http_after_2025_03_26() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-06-18", json!({})).await;
+    for body in [
+        json!([{"jsonrpc":"2.0","id":1,"method":"ping"}]),
+        json!([{"jsonrpc":"2.0","method":"notifications/initialized"}]),
+        json!([]),
+    ] {
+        let r = post(&base, Some(&sid), body, BOTH).await;
+        assert_eq!(r.status(), 400);
+        let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert_eq!(v["error"]["code"], -32600);
+    }
+}
+
+#[tokio::test]
+async fn cancelled_request_ends_its_post() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-06-18", json!({})).await;
+    let (b2, s2) = (base.clone(), sid.clone());
+    let slow_sse = tokio::spawn(async move {
+        let r = post(&b2, Some(&s2), json!({"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{"name":"slow","arguments":{"ms":5000}}}), BOTH).await;
+        r.text().await.unwrap()
+    });
+    let (b3, s3) = (base.clone(), sid.clone());
+    let slow_json = tokio::spawn(async move {
+        let r = post(&b3, Some(&s3), json!({"jsonrpc":"2.0","id":"s2","method":"tools/call","params":{"name":"slow","arguments":{"ms":5000}}}), "application/json").await;
+        r.status().as_u16()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for id in ["s1", "s2"] {
+        let r = post(
+            &base,
+            Some(&sid),
+            json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId": id}}),
+            BOTH,
+        )
+        .await;
+        assert_eq!(r.status(), 202);
+    }
+    let text = tokio::time::timeout(std::time::Duration::from_secs(2), slow_sse)
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    assert!(!text.contains("\"id\":\"s1\""), "{text}");
+    let status = tokio::time::timeout(std::time::Duration::from_secs(2), slow_json)
+        .await
+        .expect("the POST ends")
+        .unwrap();
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn altered_ids_still_reach_their_post() {
+    let base = start(&["id-as-string"]).await;
+    let sid = init_version(&base, "2025-06-18", json!({})).await;
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}}), BOTH).await;
+    let msgs = sse_messages(&r.text().await.unwrap());
+    assert_eq!(msgs.last().unwrap()["id"], "7");
+}
+
+#[tokio::test]
+async fn streams_resume_after_last_event_id() {
+    use futures_util::StreamExt;
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"ms":400},"_meta":{"progressToken":"t"}}}), BOTH).await;
+    let mut stream = r.bytes_stream();
+    let mut buf = String::new();
+    // The priming event (an id, empty data), then the first progress event.
+    while !buf.contains("\"progress\":100") {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    assert!(buf.starts_with("id: "), "{buf}");
+    assert!(buf.contains("\ndata: \n\n"), "{buf}");
+    let last_id = buf
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .unwrap()
+        .to_string();
+    drop(stream); // the connection drops; the request goes on
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let msgs = sse_messages(&text);
+    assert!(
+        msgs.iter().all(|m| m["params"]["progress"] != 100),
+        "no replay of what was seen: {text}"
+    );
+    assert_eq!(
+        msgs.last().unwrap()["result"]["content"][0]["text"],
+        "Slept 400 ms"
+    );
+    // Unknown event ids are refused.
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", "999-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn resumption_defects() {
+    use futures_util::StreamExt;
+    // sse-missing-priming-event
+    let base = start(&["sse-missing-priming-event"]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}}), BOTH).await;
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains("\ndata: \n\n") && !text.starts_with("id: 2-0\ndata: \n"),
+        "{text}"
+    );
+    // resume-crosses-streams
+    let base = start(&["resume-crosses-streams"]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let done = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":"other","method":"tools/call","params":{"name":"slow","arguments":{"ms":10}}}), BOTH).await;
+    let _ = done.text().await.unwrap();
+    let r = post(&base, Some(&sid), json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"slow","arguments":{"ms":300},"_meta":{"progressToken":"t"}}}), BOTH).await;
+    let mut stream = r.bytes_stream();
+    let mut buf = String::new();
+    while !buf.contains("\"progress\":100") {
+        buf.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
+    }
+    let last_id = buf
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .unwrap()
+        .to_string();
+    drop(stream);
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("\"id\":\"other\""), "{text}");
+}
+
+#[tokio::test]
+async fn host_header_is_checked_on_loopback() {
+    for (defects, expected) in [(&[][..], 403u16), (&["no-host-check"][..], 200)] {
+        let base = start(defects).await;
+        let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", BOTH)
+            .header("host", "evil.example.com")
+            .body(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}).to_string())
+            .send().await.unwrap();
+        assert_eq!(r.status().as_u16(), expected, "{defects:?}");
+        let port = base.rsplit(':').next().unwrap();
+        let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", BOTH)
+            .header("host", format!("localhost:{port}"))
+            .body(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}).to_string())
+            .send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn reconnection_fixture_closes_and_resumes() {
+    let base = start(&[]).await;
+    let sid = init_version(&base, "2025-11-25", json!({})).await;
+    let r = post(
+        &base,
+        Some(&sid),
+        json!({"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"test_reconnection"}}),
+        BOTH,
+    )
+    .await;
+    let text = tokio::time::timeout(std::time::Duration::from_secs(1), r.text())
+        .await
+        .expect("closed at once")
+        .unwrap();
+    assert!(text.contains("retry: "), "{text}");
+    assert!(sse_messages(&text).is_empty(), "{text}");
+    let last = text
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .to_string();
+    let r = client()
+        .get(format!("{base}/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .header("last-event-id", &last)
+        .send()
+        .await
+        .unwrap();
+    let msgs = sse_messages(&r.text().await.unwrap());
+    assert_eq!(msgs.last().unwrap()["id"], 5);
+}
+
+#[tokio::test]
+async fn modern_late_errors_keep_their_status() {
+    let base = start(&[]).await;
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    // test_sampling without the sampling capability: -32021, found while the tool runs.
+    let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", "text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28").header("mcp-method", "tools/call").header("mcp-name", "test_sampling")
+        .body(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta": meta, "name": "test_sampling", "arguments": {"prompt": "p"}}}).to_string())
+        .send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["code"], -32021);
+    // A tool with progress still streams.
+    let mut m2 = meta.clone();
+    m2["progressToken"] = json!("p");
+    let r = client().post(format!("{base}/mcp")).header("content-type", "application/json").header("accept", BOTH)
+        .header("mcp-protocol-version", "2026-07-28").header("mcp-method", "tools/call").header("mcp-name", "slow")
+        .body(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta": m2, "name": "slow", "arguments": {"ms": 200}}}).to_string())
+        .send().await.unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let msgs = sse_messages(&r.text().await.unwrap());
+    assert_eq!(msgs.len(), 3);
 }

@@ -136,3 +136,14 @@ fn cancellation_over_stdio() {
     assert!(rest.is_empty(), "{rest}");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn embedded_newline_defect() {
+    let (out, _, code, _) = run(&["--defect", "embedded-newline"], &format!("{INIT}\n"));
+    assert_eq!(code, Some(0));
+    assert!(
+        serde_json::from_str::<serde_json::Value>(out.lines().next().unwrap()).is_err(),
+        "{out}"
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+}
