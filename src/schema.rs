@@ -75,6 +75,8 @@ struct VersionSchemas {
     dialect: Option<String>,
     registry: Registry<'static>,
     validators: BTreeMap<String, Cached>,
+    /// The document, to name the alternatives of an `anyOf`/`oneOf` in findings.
+    doc: Arc<Value>,
 }
 
 impl VersionSchemas {
@@ -89,11 +91,11 @@ impl VersionSchemas {
         let dialect = doc.get("$schema").and_then(Value::as_str).map(str::to_owned);
         let uri = format!("urn:mcp-conform:schema:{}", version.as_str());
         let registry = Registry::new()
-            .add(&uri, Resource::from_contents(doc))
+            .add(&uri, Resource::from_contents(doc.clone()))
             .and_then(|b| b.prepare())
             .map_err(|e| format!("{origin}: {e}"))?;
         let validators = names.into_iter().map(|n| (n, OnceLock::new())).collect();
-        Ok(VersionSchemas { version, uri, defs_key, dialect, registry, validators })
+        Ok(VersionSchemas { version, uri, defs_key, dialect, registry, validators, doc: Arc::new(doc) })
     }
 
     fn validator(&self, definition: &str) -> Option<Result<Arc<Validator>, String>> {
@@ -235,12 +237,13 @@ impl SchemaSet {
             rule: rule.to_owned(),
             message,
         };
-        match self.get(version).validator(definition) {
+        let schemas = self.get(version);
+        match schemas.validator(definition) {
             None => out.push(problem("definition", format!("no definition `{definition}` in the {version} schema"))),
             Some(Err(e)) => out.push(problem("schema", e)),
             Some(Ok(validator)) => {
                 for error in validator.iter_errors(instance) {
-                    findings_from_error(&error, definition, prefix, "", out);
+                    findings_from_error(&error, &schemas.doc, definition, prefix, &[], out);
                 }
             }
         }
@@ -403,6 +406,8 @@ use ProtocolVersion::{V2024_11_05 as V0, V2025_06_18 as V2, V2025_11_25 as V3, V
 /// (method, message definition, result definition, senders, first version, last version, input_required)
 type Row = (&'static str, &'static str, Option<&'static str>, &'static [Sender], ProtocolVersion, ProtocolVersion, bool);
 
+/// Sampling, roots and elicitation stop at 2025-11-25: in 2026-07-28 servers send no requests; those
+/// requests travel inside an `InputRequiredResult` (their definitions remain, see `InputRequest`).
 const METHODS: &[Row] = &[
     ("initialize", "InitializeRequest", Some("InitializeResult"), C, V0, V3, false),
     ("ping", "PingRequest", Some("EmptyResult"), BOTH, V0, V3, false),
@@ -419,9 +424,9 @@ const METHODS: &[Row] = &[
     ("tools/call", "CallToolRequest", Some("CallToolResult"), C, V0, V4, true),
     ("logging/setLevel", "SetLevelRequest", Some("EmptyResult"), C, V0, V3, false),
     ("completion/complete", "CompleteRequest", Some("CompleteResult"), C, V0, V4, false),
-    ("sampling/createMessage", "CreateMessageRequest", Some("CreateMessageResult"), S, V0, V4, false),
-    ("roots/list", "ListRootsRequest", Some("ListRootsResult"), S, V0, V4, false),
-    ("elicitation/create", "ElicitRequest", Some("ElicitResult"), S, V2, V4, false),
+    ("sampling/createMessage", "CreateMessageRequest", Some("CreateMessageResult"), S, V0, V3, false),
+    ("roots/list", "ListRootsRequest", Some("ListRootsResult"), S, V0, V3, false),
+    ("elicitation/create", "ElicitRequest", Some("ElicitResult"), S, V2, V3, false),
     ("tasks/get", "GetTaskRequest", Some("GetTaskResult"), BOTH, V3, V3, false),
     ("tasks/result", "GetTaskPayloadRequest", Some("GetTaskPayloadResult"), BOTH, V3, V3, false),
     ("tasks/list", "ListTasksRequest", Some("ListTasksResult"), BOTH, V3, V3, false),
@@ -468,10 +473,17 @@ fn dedup(findings: Vec<SchemaFinding>) -> Vec<SchemaFinding> {
         .collect()
 }
 
-/// The definition name in a schema path like `/$defs/ImageContent/required`.
-fn definition_in(schema_path: &str) -> Option<&str> {
-    let at = schema_path.rfind("/$defs/").map(|i| i + 7).or_else(|| schema_path.rfind("/definitions/").map(|i| i + 13))?;
-    schema_path[at..].split('/').next()
+/// A name for alternative `index` of the `anyOf`/`oneOf` at `schema_path`: the definition it
+/// references (`ImageContent`), else its `const`/`type`, else its position.
+fn alternative_name(doc: &Value, schema_path: &str, index: usize) -> String {
+    let alt = doc.pointer(&format!("{schema_path}/{index}"));
+    if let Some(r) = alt.and_then(|a| a.get("$ref")).and_then(Value::as_str) {
+        return r.rsplit('/').next().unwrap_or(r).replace("~1", "/").replace("~0", "~");
+    }
+    if let Some(t) = alt.and_then(|a| a.get("type")) {
+        return format!("alternative {index} (type {t})");
+    }
+    format!("alternative {index}")
 }
 
 /// Whether `path` is `base` or one member below it.
@@ -492,13 +504,17 @@ fn branch_score(branch: &[ValidationError<'static>], at: &str) -> (bool, usize) 
     (discriminated, branch.len())
 }
 
+/// Turn one validator error into findings; `anyOf`/`oneOf` failures descend into their closest
+/// alternative, whose names are collected in `via` (outermost first) and appended to messages.
 fn findings_from_error(
     error: &ValidationError<'_>,
+    doc: &Value,
     definition: &str,
     prefix: &str,
-    note: &str,
+    via: &[String],
     out: &mut Vec<SchemaFinding>,
 ) {
+    let suffix = if via.is_empty() { String::new() } else { format!(" (closest match: {})", via.join(" > ")) };
     let context = match error.kind() {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => Some(context),
         _ => None,
@@ -512,11 +528,10 @@ fn findings_from_error(
             .filter(|((discriminated, n), _)| !discriminated && *n > 0)
             .min();
         if let Some((_, i)) = best {
-            let branch = &context[i];
-            let name = branch.first().and_then(|e| definition_in(e.schema_path().as_str())).unwrap_or("?");
-            let note = format!("{note}closest alternative {i} ({name}) of {} at {}: ", error.kind().keyword(), error.schema_path());
-            for sub in branch {
-                findings_from_error(sub, definition, prefix, &note, out);
+            let mut via = via.to_vec();
+            via.push(alternative_name(doc, error.schema_path().as_str(), i));
+            for sub in &context[i] {
+                findings_from_error(sub, doc, definition, prefix, &via, out);
             }
             return;
         }
@@ -533,10 +548,11 @@ fn findings_from_error(
                 })
             })
             .collect();
-        let mut message = format!("{note}{error}");
+        let mut message = error.to_string();
         if !expected.is_empty() {
             message.push_str(&format!(" (expected one of: {})", expected.join(", ")));
         }
+        message.push_str(&suffix);
         out.push(SchemaFinding {
             definition: definition.to_owned(),
             instance_path: format!("{prefix}{at}"),
@@ -551,7 +567,7 @@ fn findings_from_error(
         instance_path: format!("{prefix}{at}"),
         schema_path: error.schema_path().as_str().to_owned(),
         rule: error.kind().keyword().to_owned(),
-        message: format!("{note}{error}"),
+        message: format!("{error}{suffix}"),
     });
 }
 
@@ -583,7 +599,10 @@ mod tests {
             let doc: Value = serde_json::from_str(embedded_schema_text(version)).unwrap();
             for (name, def) in doc["$defs"].as_object().unwrap() {
                 if let Some(method) = def.pointer("/properties/method/const").and_then(Value::as_str) {
-                    if name.ends_with("Request") || name.ends_with("Notification") {
+                    // 2026-07-28: sampling/roots/elicitation requests live inside InputRequiredResult
+                    // (no `jsonrpc`): they are not JSON-RPC methods any more.
+                    let embedded = version.is_stateless() && def.pointer("/properties/jsonrpc").is_none();
+                    if (name.ends_with("Request") || name.ends_with("Notification")) && !embedded {
                         let m = method_definitions(version, method)
                             .unwrap_or_else(|| panic!("{version}: {method} ({name}) not in the method table"));
                         assert_eq!(m.message, name, "{version} {method}");
@@ -661,6 +680,34 @@ mod tests {
         let f = set.validate_message(v, &wrong_side, Sender::Client, None);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].rule, "method");
+    }
+
+    #[test]
+    fn stateless_results_need_result_type_and_may_ask_for_input() {
+        let set = set();
+        let v = ProtocolVersion::V2026_07_28;
+        let msg = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": []}});
+        let f = set.validate_message(v, &msg, Sender::Server, Some("tools/call"));
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].instance_path.as_str(), f[0].rule.as_str()), ("/result", "required"));
+        assert!(f[0].message.contains("resultType"), "{f:?}");
+        let input = json!({"jsonrpc": "2.0", "id": 1, "result": {
+            "resultType": "input_required",
+            "inputRequests": {"r1": {"method": "roots/list"}},
+            "requestState": "opaque"
+        }});
+        assert_eq!(set.validate_message(v, &input, Sender::Server, Some("tools/call")), vec![]);
+        let bad_input = json!({"jsonrpc": "2.0", "id": 1, "result": {
+            "resultType": "input_required", "inputRequests": {"r1": {"method": "elicitation/create", "params": {"mode": "url"}}}
+        }});
+        let f = set.validate_message(v, &bad_input, Sender::Server, Some("tools/call"));
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.definition == "InputRequiredResult" && f.instance_path.starts_with("/result/inputRequests/r1")), "{f:#?}");
+        // A request without the per-request `_meta` is reported at /params.
+        let req = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
+        let f = set.validate_message(v, &req, Sender::Client, None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].instance_path.as_str(), f[0].rule.as_str()), ("/params", "required"));
     }
 
     #[test]
