@@ -62,7 +62,7 @@ pub fn embedded_schema_text(version: ProtocolVersion) -> &'static str {
     EMBEDDED.iter().find(|(v, _)| *v == version).map(|(_, t)| *t).expect("every version is embedded")
 }
 
-type Cached = OnceLock<Result<Arc<Validator>, String>>;
+type Cached = OnceLock<Result<Validator, String>>;
 
 /// One version's document, registry and lazily compiled validators.
 struct VersionSchemas {
@@ -98,7 +98,9 @@ impl VersionSchemas {
         Ok(VersionSchemas { version, uri, defs_key, dialect, registry, validators, doc: Arc::new(doc) })
     }
 
-    fn validator(&self, definition: &str) -> Option<Result<Arc<Validator>, String>> {
+    /// The compiled validator of `definition` (compiled on first use); None if there is no such
+    /// definition. Returns references: no reference counting on the hot path.
+    fn validator(&self, definition: &str) -> Option<Result<&Validator, &str>> {
         let cell = self.validators.get(definition)?;
         Some(
             cell.get_or_init(|| {
@@ -110,10 +112,10 @@ impl VersionSchemas {
                 root.insert("$ref".into(), Value::String(pointer));
                 options(&self.registry)
                     .build(&Value::Object(root))
-                    .map(Arc::new)
                     .map_err(|e| format!("{} {definition}: cannot compile: {e}", self.version))
             })
-            .clone(),
+            .as_ref()
+            .map_err(String::as_str),
         )
     }
 }
@@ -193,7 +195,7 @@ impl SchemaSet {
         for v in &self.versions {
             for name in v.validators.keys() {
                 if let Some(Err(e)) = v.validator(name) {
-                    errors.push(e);
+                    errors.push(e.to_owned());
                 }
             }
         }
@@ -240,7 +242,7 @@ impl SchemaSet {
         let schemas = self.get(version);
         match schemas.validator(definition) {
             None => out.push(problem("definition", format!("no definition `{definition}` in the {version} schema"))),
-            Some(Err(e)) => out.push(problem("schema", e)),
+            Some(Err(e)) => out.push(problem("schema", e.to_owned())),
             Some(Ok(validator)) => {
                 for error in validator.iter_errors(instance) {
                     findings_from_error(&error, &schemas.doc, definition, prefix, &[], out);
