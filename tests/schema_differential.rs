@@ -461,6 +461,23 @@ fn differential(version: ProtocolVersion) {
         round += 1;
     }
 
+    // The official examples of this version (if any), and mutations of each.
+    let mut from_examples = 0;
+    for (def, example) in official_examples(dir, version) {
+        if !our_names.contains(&def.as_str()) {
+            continue;
+        }
+        let mut rng = Rng::new(SEED ^ hash(&example.to_string()));
+        compare(sets, version, &def, example.clone(), &mut tally);
+        for _ in 0..EXAMPLE_MUTATIONS {
+            compare(sets, version, &def, mutate(&example, &mut rng), &mut tally);
+        }
+        from_examples += 1 + EXAMPLE_MUTATIONS;
+    }
+    if from_examples > 0 {
+        println!("differential {version}: {from_examples} of the instances are official examples and their mutations");
+    }
+
     let raw = tally.agreements as f64 / tally.instances as f64;
     let rate = (tally.agreements + tally.explained) as f64 / tally.instances as f64;
     println!(
@@ -516,32 +533,44 @@ fn differential_2026_07_28() {
     differential(ProtocolVersion::V2026_07_28);
 }
 
+/// Mutations per official example in the differential corpus.
+const EXAMPLE_MUTATIONS: usize = 20;
+
+/// `(definition, instance)` for every `examples/<Definition>/*.json` of `version`, sorted.
+fn official_examples(dir: &std::path::Path, version: ProtocolVersion) -> Vec<(String, Value)> {
+    let examples = dir.join(version.as_str()).join("examples");
+    let Ok(entries) = std::fs::read_dir(&examples) else { return Vec::new() };
+    let mut dirs: Vec<_> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for def_dir in dirs {
+        let def = def_dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let mut files: Vec<_> = std::fs::read_dir(&def_dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for file in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+            out.push((def.clone(), load(file)));
+        }
+    }
+    out
+}
+
 /// The official examples: every file must be judged alike by both schemas (and both accept them).
 #[test]
 fn official_examples_2026_07_28() {
     let sets = skip_without_official!("official examples 2026-07-28");
     let (ours, theirs, dir) = (&sets.ours, &sets.theirs, &sets.dir);
     let version = ProtocolVersion::V2026_07_28;
-    let examples = dir.join(version.as_str()).join("examples");
-    let mut entries: Vec<_> = std::fs::read_dir(&examples).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
     let (mut total, mut agree, mut problems) = (0, 0, Vec::new());
-    for def_dir in entries.into_iter().filter(|p| p.is_dir()) {
-        let def = def_dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let mut files: Vec<_> = std::fs::read_dir(&def_dir).unwrap().map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for file in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
-            let instance = load(file.clone());
-            let a = ours.is_valid(version, &def, &instance);
-            let b = theirs.is_valid(version, &def, &instance);
-            total += 1;
-            if a == b {
-                agree += 1;
-            }
-            if a != Some(true) || b != Some(true) {
-                let findings = ours.validate_definition(version, &def, &instance);
-                problems.push(format!("{}: ours {a:?} official {b:?} {findings:#?}", file.display()));
-            }
+    for (def, instance) in official_examples(dir, version) {
+        let a = ours.is_valid(version, &def, &instance);
+        let b = theirs.is_valid(version, &def, &instance);
+        total += 1;
+        if a == b {
+            agree += 1;
+        }
+        if a != Some(true) || b != Some(true) {
+            let findings = ours.validate_definition(version, &def, &instance);
+            problems.push(format!("{def} {instance}: ours {a:?} official {b:?} {findings:#?}"));
         }
     }
     println!("official examples {version}: instances {total}, agreements {agree}, disagreements {}", total - agree);

@@ -38,6 +38,14 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
     if obj.get("why").and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(ctx("missing `why`".into()));
     }
+    if !obj.get("spec").and_then(Value::as_str).is_some_and(|s| s.starts_with("https://modelcontextprotocol.io/specification/")) {
+        return Err(ctx("missing `spec` link (https://modelcontextprotocol.io/specification/...)".into()));
+    }
+    for key in obj.keys() {
+        if !["why", "spec", "add", "replace", "remove", "set", "unset"].contains(&key.as_str()) {
+            return Err(ctx(format!("unknown key `{key}`")));
+        }
+    }
     let mut did = 0;
     if let Some(add) = obj.get("add") {
         for (name, schema) in add.as_object().ok_or_else(|| ctx("`add` must be an object".into()))? {
