@@ -150,15 +150,21 @@ pub struct SchemaSet {
 }
 
 impl SchemaSet {
-    /// The schemas compiled into the binary from `schemas/`.
+    /// The schemas compiled into the binary from `schemas/`. Loaded once per process and shared,
+    /// so validators compiled through one handle serve every other.
     pub fn embedded() -> Result<Arc<SchemaSet>, String> {
-        let mut versions = Vec::new();
-        for (version, text) in EMBEDDED {
-            let origin = format!("embedded schemas/{version}/schema.json");
-            let doc: Value = serde_json::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
-            versions.push(VersionSchemas::load(version, doc, &origin)?);
-        }
-        Ok(Arc::new(SchemaSet { versions }))
+        static EMBEDDED_SET: OnceLock<Result<Arc<SchemaSet>, String>> = OnceLock::new();
+        EMBEDDED_SET
+            .get_or_init(|| {
+                let mut versions = Vec::new();
+                for (version, text) in EMBEDDED {
+                    let origin = format!("embedded schemas/{version}/schema.json");
+                    let doc: Value = serde_json::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+                    versions.push(VersionSchemas::load(version, doc, &origin)?);
+                }
+                Ok(Arc::new(SchemaSet { versions }))
+            })
+            .clone()
     }
 
     /// Schemas from another directory laid out like `schemas/` (`--schema-dir`).
