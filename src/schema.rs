@@ -50,16 +50,35 @@ pub struct SchemaFinding {
 
 /// The schema files compiled into the binary, one per protocol version (`ProtocolVersion::ALL` order).
 const EMBEDDED: [(ProtocolVersion, &str); 5] = [
-    (ProtocolVersion::V2024_11_05, include_str!("../schemas/2024-11-05/schema.json")),
-    (ProtocolVersion::V2025_03_26, include_str!("../schemas/2025-03-26/schema.json")),
-    (ProtocolVersion::V2025_06_18, include_str!("../schemas/2025-06-18/schema.json")),
-    (ProtocolVersion::V2025_11_25, include_str!("../schemas/2025-11-25/schema.json")),
-    (ProtocolVersion::V2026_07_28, include_str!("../schemas/2026-07-28/schema.json")),
+    (
+        ProtocolVersion::V2024_11_05,
+        include_str!("../schemas/2024-11-05/schema.json"),
+    ),
+    (
+        ProtocolVersion::V2025_03_26,
+        include_str!("../schemas/2025-03-26/schema.json"),
+    ),
+    (
+        ProtocolVersion::V2025_06_18,
+        include_str!("../schemas/2025-06-18/schema.json"),
+    ),
+    (
+        ProtocolVersion::V2025_11_25,
+        include_str!("../schemas/2025-11-25/schema.json"),
+    ),
+    (
+        ProtocolVersion::V2026_07_28,
+        include_str!("../schemas/2026-07-28/schema.json"),
+    ),
 ];
 
 /// The text of the embedded (generated) schema of `version`.
 pub fn embedded_schema_text(version: ProtocolVersion) -> &'static str {
-    EMBEDDED.iter().find(|(v, _)| *v == version).map(|(_, t)| *t).expect("every version is embedded")
+    EMBEDDED
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map(|(_, t)| *t)
+        .expect("every version is embedded")
 }
 
 type Cached = OnceLock<Result<Validator, String>>;
@@ -81,21 +100,33 @@ struct VersionSchemas {
 
 impl VersionSchemas {
     fn load(version: ProtocolVersion, doc: Value, origin: &str) -> Result<VersionSchemas, String> {
-        let (defs_key, names): (&'static str, Vec<String>) = if let Some(Value::Object(defs)) = doc.get("$defs") {
-            ("$defs", defs.keys().cloned().collect())
-        } else if let Some(Value::Object(defs)) = doc.get("definitions") {
-            ("definitions", defs.keys().cloned().collect())
-        } else {
-            return Err(format!("{origin}: no `$defs` (or `definitions`) object"));
-        };
-        let dialect = doc.get("$schema").and_then(Value::as_str).map(str::to_owned);
+        let (defs_key, names): (&'static str, Vec<String>) =
+            if let Some(Value::Object(defs)) = doc.get("$defs") {
+                ("$defs", defs.keys().cloned().collect())
+            } else if let Some(Value::Object(defs)) = doc.get("definitions") {
+                ("definitions", defs.keys().cloned().collect())
+            } else {
+                return Err(format!("{origin}: no `$defs` (or `definitions`) object"));
+            };
+        let dialect = doc
+            .get("$schema")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let uri = format!("urn:mcp-conform:schema:{}", version.as_str());
         let registry = Registry::new()
             .add(&uri, Resource::from_contents(doc.clone()))
             .and_then(|b| b.prepare())
             .map_err(|e| format!("{origin}: {e}"))?;
         let validators = names.into_iter().map(|n| (n, OnceLock::new())).collect();
-        Ok(VersionSchemas { version, uri, defs_key, dialect, registry, validators, doc: Arc::new(doc) })
+        Ok(VersionSchemas {
+            version,
+            uri,
+            defs_key,
+            dialect,
+            registry,
+            validators,
+            doc: Arc::new(doc),
+        })
     }
 
     /// The compiled validator of `definition` (compiled on first use); None if there is no such
@@ -108,7 +139,12 @@ impl VersionSchemas {
                 if let Some(d) = &self.dialect {
                     root.insert("$schema".into(), Value::String(d.clone()));
                 }
-                let pointer = format!("{}#/{}/{}", self.uri, self.defs_key, escape_pointer(definition));
+                let pointer = format!(
+                    "{}#/{}/{}",
+                    self.uri,
+                    self.defs_key,
+                    escape_pointer(definition)
+                );
                 root.insert("$ref".into(), Value::String(pointer));
                 options(&self.registry)
                     .build(&Value::Object(root))
@@ -135,9 +171,11 @@ pub fn is_base64(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     let pad = s.len() - body.len();
     pad <= 2
-        && (pad == 0 || s.len() % 4 == 0)
+        && (pad == 0 || s.len().is_multiple_of(4))
         && body.len() % 4 != 1
-        && body.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 fn escape_pointer(token: &str) -> String {
@@ -159,7 +197,8 @@ impl SchemaSet {
                 let mut versions = Vec::new();
                 for (version, text) in EMBEDDED {
                     let origin = format!("embedded schemas/{version}/schema.json");
-                    let doc: Value = serde_json::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+                    let doc: Value =
+                        serde_json::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
                     versions.push(VersionSchemas::load(version, doc, &origin)?);
                 }
                 Ok(Arc::new(SchemaSet { versions }))
@@ -181,7 +220,10 @@ impl SchemaSet {
     }
 
     fn get(&self, version: ProtocolVersion) -> &VersionSchemas {
-        self.versions.iter().find(|v| v.version == version).expect("every version is loaded")
+        self.versions
+            .iter()
+            .find(|v| v.version == version)
+            .expect("every version is loaded")
     }
 
     /// Whether `definition` exists for `version`.
@@ -191,7 +233,11 @@ impl SchemaSet {
 
     /// Every definition name of `version`, sorted.
     pub fn definitions(&self, version: ProtocolVersion) -> Vec<&str> {
-        self.get(version).validators.keys().map(String::as_str).collect()
+        self.get(version)
+            .validators
+            .keys()
+            .map(String::as_str)
+            .collect()
     }
 
     /// Compile every definition of every version now (otherwise each compiles on first use).
@@ -210,7 +256,12 @@ impl SchemaSet {
 
     /// Accept/reject only (no findings): `None` when the definition does not exist or
     /// does not compile.
-    pub fn is_valid(&self, version: ProtocolVersion, definition: &str, instance: &Value) -> Option<bool> {
+    pub fn is_valid(
+        &self,
+        version: ProtocolVersion,
+        definition: &str,
+        instance: &Value,
+    ) -> Option<bool> {
         match self.get(version).validator(definition)? {
             Ok(v) => Some(v.is_valid(instance)),
             Err(_) => None,
@@ -247,7 +298,10 @@ impl SchemaSet {
         };
         let schemas = self.get(version);
         match schemas.validator(definition) {
-            None => out.push(problem("definition", format!("no definition `{definition}` in the {version} schema"))),
+            None => out.push(problem(
+                "definition",
+                format!("no definition `{definition}` in the {version} schema"),
+            )),
             Some(Err(e)) => out.push(problem("schema", e.to_owned())),
             Some(Ok(validator)) => {
                 for error in validator.iter_errors(instance) {
@@ -290,7 +344,11 @@ impl SchemaSet {
                     self.validate_message_at(version, item, sender, request_method, &at, out);
                 }
             } else {
-                let def = if has("JSONRPCBatchRequest") { "JSONRPCBatchRequest" } else { "JSONRPCMessage" };
+                let def = if has("JSONRPCBatchRequest") {
+                    "JSONRPCBatchRequest"
+                } else {
+                    "JSONRPCMessage"
+                };
                 self.validate_at(version, def, message, prefix, out);
             }
             return;
@@ -302,19 +360,31 @@ impl SchemaSet {
         let method = obj.get("method").and_then(Value::as_str);
         if obj.contains_key("method") {
             let is_request = obj.contains_key("id");
-            let envelope = if is_request { "JSONRPCRequest" } else { "JSONRPCNotification" };
+            let envelope = if is_request {
+                "JSONRPCRequest"
+            } else {
+                "JSONRPCNotification"
+            };
             self.validate_at(version, envelope, message, prefix, out);
             let Some(method) = method else { return };
-            let Some(defs) = method_definitions(version, method) else { return };
+            let Some(defs) = method_definitions(version, method) else {
+                return;
+            };
             if defs.is_notification == is_request {
-                let what = if defs.is_notification { "a notification" } else { "a request" };
+                let what = if defs.is_notification {
+                    "a notification"
+                } else {
+                    "a request"
+                };
                 out.push(SchemaFinding {
                     definition: defs.message.to_owned(),
                     instance_path: prefix.to_owned(),
                     schema_path: format!("/$defs/{}", defs.message),
                     rule: "id".to_owned(),
-                    message: format!("`{method}` is {what} in {version}, but the message {} an `id`",
-                        if is_request { "has" } else { "lacks" }),
+                    message: format!(
+                        "`{method}` is {what} in {version}, but the message {} an `id`",
+                        if is_request { "has" } else { "lacks" }
+                    ),
                 });
             }
             if !defs.senders.contains(&sender) {
@@ -329,28 +399,45 @@ impl SchemaSet {
                     instance_path: format!("{prefix}/method"),
                     schema_path: format!("/$defs/{union}"),
                     rule: "method".to_owned(),
-                    message: format!("`{method}` is not sent by the {} in {version} (not a {union})",
-                        if sender == Sender::Client { "client" } else { "server" }),
+                    message: format!(
+                        "`{method}` is not sent by the {} in {version} (not a {union})",
+                        if sender == Sender::Client {
+                            "client"
+                        } else {
+                            "server"
+                        }
+                    ),
                 });
             }
             self.validate_at(version, defs.message, message, prefix, out);
         } else if obj.contains_key("result") {
-            let envelope = if has("JSONRPCResultResponse") { "JSONRPCResultResponse" } else { "JSONRPCResponse" };
+            let envelope = if has("JSONRPCResultResponse") {
+                "JSONRPCResultResponse"
+            } else {
+                "JSONRPCResponse"
+            };
             self.validate_at(version, envelope, message, prefix, out);
             let result = &obj["result"];
-            if let Some(def) = request_method.and_then(|m| result_definition(version, m, result)) {
-                if has(def) {
-                    self.validate_at(version, def, result, &format!("{prefix}/result"), out);
-                }
+            if let Some(def) = request_method.and_then(|m| result_definition(version, m, result))
+                && has(def)
+            {
+                self.validate_at(version, def, result, &format!("{prefix}/result"), out);
             }
         } else if obj.contains_key("error") {
-            let envelope = if has("JSONRPCErrorResponse") { "JSONRPCErrorResponse" } else { "JSONRPCError" };
+            let envelope = if has("JSONRPCErrorResponse") {
+                "JSONRPCErrorResponse"
+            } else {
+                "JSONRPCError"
+            };
             self.validate_at(version, envelope, message, prefix, out);
-            let code = obj.get("error").and_then(|e| e.get("code")).and_then(Value::as_i64);
-            if let Some(def) = code.and_then(error_definition) {
-                if has(def) {
-                    self.validate_at(version, def, message, prefix, out);
-                }
+            let code = obj
+                .get("error")
+                .and_then(|e| e.get("code"))
+                .and_then(Value::as_i64);
+            if let Some(def) = code.and_then(error_definition)
+                && has(def)
+            {
+                self.validate_at(version, def, message, prefix, out);
             }
         } else {
             self.validate_at(version, "JSONRPCMessage", message, prefix, out);
@@ -372,11 +459,18 @@ fn error_definition(code: i64) -> Option<&'static str> {
 /// The definition a result of `method` is validated against, looking at the result itself where
 /// a version allows alternatives: a task handle (`CreateTaskResult`, 2025-11-25, for task-augmented
 /// requests) or a request for more input (`InputRequiredResult`, 2026-07-28).
-pub fn result_definition(version: ProtocolVersion, method: &str, result: &Value) -> Option<&'static str> {
+pub fn result_definition(
+    version: ProtocolVersion,
+    method: &str,
+    result: &Value,
+) -> Option<&'static str> {
     let defs = method_definitions(version, method)?;
     let primary = defs.result?;
     if version == ProtocolVersion::V2025_11_25
-        && matches!(method, "tools/call" | "sampling/createMessage" | "elicitation/create")
+        && matches!(
+            method,
+            "tools/call" | "sampling/createMessage" | "elicitation/create"
+        )
         && result.get("task").is_some()
     {
         return Some("CreateTaskResult");
@@ -412,50 +506,337 @@ const BOTH: &[Sender] = &[Sender::Client, Sender::Server];
 use ProtocolVersion::{V2024_11_05 as V0, V2025_06_18 as V2, V2025_11_25 as V3, V2026_07_28 as V4};
 
 /// (method, message definition, result definition, senders, first version, last version, input_required)
-type Row = (&'static str, &'static str, Option<&'static str>, &'static [Sender], ProtocolVersion, ProtocolVersion, bool);
+type Row = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [Sender],
+    ProtocolVersion,
+    ProtocolVersion,
+    bool,
+);
 
 /// Sampling, roots and elicitation stop at 2025-11-25: in 2026-07-28 servers send no requests; those
 /// requests travel inside an `InputRequiredResult` (their definitions remain, see `InputRequest`).
 const METHODS: &[Row] = &[
-    ("initialize", "InitializeRequest", Some("InitializeResult"), C, V0, V3, false),
-    ("ping", "PingRequest", Some("EmptyResult"), BOTH, V0, V3, false),
-    ("server/discover", "DiscoverRequest", Some("DiscoverResult"), C, V4, V4, false),
-    ("resources/list", "ListResourcesRequest", Some("ListResourcesResult"), C, V0, V4, false),
-    ("resources/templates/list", "ListResourceTemplatesRequest", Some("ListResourceTemplatesResult"), C, V0, V4, false),
-    ("resources/read", "ReadResourceRequest", Some("ReadResourceResult"), C, V0, V4, true),
-    ("resources/subscribe", "SubscribeRequest", Some("EmptyResult"), C, V0, V3, false),
-    ("resources/unsubscribe", "UnsubscribeRequest", Some("EmptyResult"), C, V0, V3, false),
-    ("subscriptions/listen", "SubscriptionsListenRequest", Some("SubscriptionsListenResult"), C, V4, V4, false),
-    ("prompts/list", "ListPromptsRequest", Some("ListPromptsResult"), C, V0, V4, false),
-    ("prompts/get", "GetPromptRequest", Some("GetPromptResult"), C, V0, V4, true),
-    ("tools/list", "ListToolsRequest", Some("ListToolsResult"), C, V0, V4, false),
-    ("tools/call", "CallToolRequest", Some("CallToolResult"), C, V0, V4, true),
-    ("logging/setLevel", "SetLevelRequest", Some("EmptyResult"), C, V0, V3, false),
-    ("completion/complete", "CompleteRequest", Some("CompleteResult"), C, V0, V4, false),
-    ("sampling/createMessage", "CreateMessageRequest", Some("CreateMessageResult"), S, V0, V3, false),
-    ("roots/list", "ListRootsRequest", Some("ListRootsResult"), S, V0, V3, false),
-    ("elicitation/create", "ElicitRequest", Some("ElicitResult"), S, V2, V3, false),
-    ("tasks/get", "GetTaskRequest", Some("GetTaskResult"), BOTH, V3, V3, false),
-    ("tasks/result", "GetTaskPayloadRequest", Some("GetTaskPayloadResult"), BOTH, V3, V3, false),
-    ("tasks/list", "ListTasksRequest", Some("ListTasksResult"), BOTH, V3, V3, false),
-    ("tasks/cancel", "CancelTaskRequest", Some("CancelTaskResult"), BOTH, V3, V3, false),
-    ("notifications/cancelled", "CancelledNotification", None, BOTH, V0, V4, false),
-    ("notifications/progress", "ProgressNotification", None, BOTH, V0, V4, false),
-    ("notifications/initialized", "InitializedNotification", None, C, V0, V3, false),
-    ("notifications/roots/list_changed", "RootsListChangedNotification", None, C, V0, V3, false),
-    ("notifications/message", "LoggingMessageNotification", None, S, V0, V4, false),
-    ("notifications/resources/list_changed", "ResourceListChangedNotification", None, S, V0, V4, false),
-    ("notifications/resources/updated", "ResourceUpdatedNotification", None, S, V0, V4, false),
-    ("notifications/prompts/list_changed", "PromptListChangedNotification", None, S, V0, V4, false),
-    ("notifications/tools/list_changed", "ToolListChangedNotification", None, S, V0, V4, false),
-    ("notifications/elicitation/complete", "ElicitationCompleteNotification", None, S, V3, V3, false),
-    ("notifications/tasks/status", "TaskStatusNotification", None, BOTH, V3, V3, false),
-    ("notifications/subscriptions/acknowledged", "SubscriptionsAcknowledgedNotification", None, S, V4, V4, false),
+    (
+        "initialize",
+        "InitializeRequest",
+        Some("InitializeResult"),
+        C,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "ping",
+        "PingRequest",
+        Some("EmptyResult"),
+        BOTH,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "server/discover",
+        "DiscoverRequest",
+        Some("DiscoverResult"),
+        C,
+        V4,
+        V4,
+        false,
+    ),
+    (
+        "resources/list",
+        "ListResourcesRequest",
+        Some("ListResourcesResult"),
+        C,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "resources/templates/list",
+        "ListResourceTemplatesRequest",
+        Some("ListResourceTemplatesResult"),
+        C,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "resources/read",
+        "ReadResourceRequest",
+        Some("ReadResourceResult"),
+        C,
+        V0,
+        V4,
+        true,
+    ),
+    (
+        "resources/subscribe",
+        "SubscribeRequest",
+        Some("EmptyResult"),
+        C,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "resources/unsubscribe",
+        "UnsubscribeRequest",
+        Some("EmptyResult"),
+        C,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "subscriptions/listen",
+        "SubscriptionsListenRequest",
+        Some("SubscriptionsListenResult"),
+        C,
+        V4,
+        V4,
+        false,
+    ),
+    (
+        "prompts/list",
+        "ListPromptsRequest",
+        Some("ListPromptsResult"),
+        C,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "prompts/get",
+        "GetPromptRequest",
+        Some("GetPromptResult"),
+        C,
+        V0,
+        V4,
+        true,
+    ),
+    (
+        "tools/list",
+        "ListToolsRequest",
+        Some("ListToolsResult"),
+        C,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "tools/call",
+        "CallToolRequest",
+        Some("CallToolResult"),
+        C,
+        V0,
+        V4,
+        true,
+    ),
+    (
+        "logging/setLevel",
+        "SetLevelRequest",
+        Some("EmptyResult"),
+        C,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "completion/complete",
+        "CompleteRequest",
+        Some("CompleteResult"),
+        C,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "sampling/createMessage",
+        "CreateMessageRequest",
+        Some("CreateMessageResult"),
+        S,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "roots/list",
+        "ListRootsRequest",
+        Some("ListRootsResult"),
+        S,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "elicitation/create",
+        "ElicitRequest",
+        Some("ElicitResult"),
+        S,
+        V2,
+        V3,
+        false,
+    ),
+    (
+        "tasks/get",
+        "GetTaskRequest",
+        Some("GetTaskResult"),
+        BOTH,
+        V3,
+        V3,
+        false,
+    ),
+    (
+        "tasks/result",
+        "GetTaskPayloadRequest",
+        Some("GetTaskPayloadResult"),
+        BOTH,
+        V3,
+        V3,
+        false,
+    ),
+    (
+        "tasks/list",
+        "ListTasksRequest",
+        Some("ListTasksResult"),
+        BOTH,
+        V3,
+        V3,
+        false,
+    ),
+    (
+        "tasks/cancel",
+        "CancelTaskRequest",
+        Some("CancelTaskResult"),
+        BOTH,
+        V3,
+        V3,
+        false,
+    ),
+    (
+        "notifications/cancelled",
+        "CancelledNotification",
+        None,
+        BOTH,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/progress",
+        "ProgressNotification",
+        None,
+        BOTH,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/initialized",
+        "InitializedNotification",
+        None,
+        C,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "notifications/roots/list_changed",
+        "RootsListChangedNotification",
+        None,
+        C,
+        V0,
+        V3,
+        false,
+    ),
+    (
+        "notifications/message",
+        "LoggingMessageNotification",
+        None,
+        S,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/resources/list_changed",
+        "ResourceListChangedNotification",
+        None,
+        S,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/resources/updated",
+        "ResourceUpdatedNotification",
+        None,
+        S,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/prompts/list_changed",
+        "PromptListChangedNotification",
+        None,
+        S,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/tools/list_changed",
+        "ToolListChangedNotification",
+        None,
+        S,
+        V0,
+        V4,
+        false,
+    ),
+    (
+        "notifications/elicitation/complete",
+        "ElicitationCompleteNotification",
+        None,
+        S,
+        V3,
+        V3,
+        false,
+    ),
+    (
+        "notifications/tasks/status",
+        "TaskStatusNotification",
+        None,
+        BOTH,
+        V3,
+        V3,
+        false,
+    ),
+    (
+        "notifications/subscriptions/acknowledged",
+        "SubscriptionsAcknowledgedNotification",
+        None,
+        S,
+        V4,
+        V4,
+        false,
+    ),
 ];
 
 fn row_to_defs(row: &Row) -> MethodDefinitions {
     let (method, message, result, senders, _, _, input_required) = *row;
-    MethodDefinitions { method, message, result, is_notification: result.is_none(), senders, input_required }
+    MethodDefinitions {
+        method,
+        message,
+        result,
+        is_notification: result.is_none(),
+        senders,
+        input_required,
+    }
 }
 
 /// The request/notification and result definitions of `method` in `version`; None when the
@@ -469,7 +850,11 @@ pub fn method_definitions(version: ProtocolVersion, method: &str) -> Option<Meth
 
 /// Every method of `version` with its definitions, in a stable order.
 pub fn methods(version: ProtocolVersion) -> Vec<MethodDefinitions> {
-    METHODS.iter().filter(|r| r.4 <= version && version <= r.5).map(row_to_defs).collect()
+    METHODS
+        .iter()
+        .filter(|r| r.4 <= version && version <= r.5)
+        .map(row_to_defs)
+        .collect()
 }
 
 /// Drop exact repeats (the envelope and the method's definition often report the same problem).
@@ -486,7 +871,12 @@ fn dedup(findings: Vec<SchemaFinding>) -> Vec<SchemaFinding> {
 fn alternative_name(doc: &Value, schema_path: &str, index: usize) -> String {
     let alt = doc.pointer(&format!("{schema_path}/{index}"));
     if let Some(r) = alt.and_then(|a| a.get("$ref")).and_then(Value::as_str) {
-        return r.rsplit('/').next().unwrap_or(r).replace("~1", "/").replace("~0", "~");
+        return r
+            .rsplit('/')
+            .next()
+            .unwrap_or(r)
+            .replace("~1", "/")
+            .replace("~0", "~");
     }
     if let Some(t) = alt.and_then(|a| a.get("type")) {
         return format!("alternative {index} (type {t})");
@@ -496,7 +886,10 @@ fn alternative_name(doc: &Value, schema_path: &str, index: usize) -> String {
 
 /// Whether `path` is `base` or one member below it.
 fn at_or_child(path: &str, base: &str) -> bool {
-    path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/') && !rest[1..].contains('/'))
+    path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/') && !rest[1..].contains('/'))
 }
 
 /// How badly an alternative of an `anyOf`/`oneOf` fails: (rejected by a discriminator, number of errors).
@@ -505,7 +898,9 @@ fn branch_score(branch: &[ValidationError<'static>], at: &str) -> (bool, usize) 
         let path = e.instance_path().as_str();
         match e.kind() {
             ValidationErrorKind::Type { .. } | ValidationErrorKind::FalseSchema => path == at,
-            ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. } => at_or_child(path, at),
+            ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. } => {
+                at_or_child(path, at)
+            }
             _ => false,
         }
     });
@@ -522,9 +917,15 @@ fn findings_from_error(
     via: &[String],
     out: &mut Vec<SchemaFinding>,
 ) {
-    let suffix = if via.is_empty() { String::new() } else { format!(" (closest match: {})", via.join(" > ")) };
+    let suffix = if via.is_empty() {
+        String::new()
+    } else {
+        format!(" (closest match: {})", via.join(" > "))
+    };
     let context = match error.kind() {
-        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => Some(context),
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            Some(context)
+        }
         _ => None,
     };
     let at = error.instance_path().as_str();
@@ -548,7 +949,9 @@ fn findings_from_error(
             .iter()
             .filter_map(|b| {
                 b.iter().find_map(|e| match e.kind() {
-                    ValidationErrorKind::Constant { expected_value } if at_or_child(e.instance_path().as_str(), at) => {
+                    ValidationErrorKind::Constant { expected_value }
+                        if at_or_child(e.instance_path().as_str(), at) =>
+                    {
                         let member = &e.instance_path().as_str()[at.len()..];
                         Some(format!("{member}={expected_value}"))
                     }
@@ -579,6 +982,12 @@ fn findings_from_error(
     });
 }
 
+/// The harness validates from several tokio tasks: a `SchemaSet` must be shareable.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SchemaSet>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,7 +1007,11 @@ mod tests {
         let set = set();
         for version in ProtocolVersion::ALL {
             for m in methods(version) {
-                assert!(set.has_definition(version, m.message), "{version}: {} missing", m.message);
+                assert!(
+                    set.has_definition(version, m.message),
+                    "{version}: {} missing",
+                    m.message
+                );
                 if let Some(r) = m.result {
                     assert!(set.has_definition(version, r), "{version}: {r} missing");
                 }
@@ -606,13 +1019,18 @@ mod tests {
             // Every definition naming a method by `const` is in the table.
             let doc: Value = serde_json::from_str(embedded_schema_text(version)).unwrap();
             for (name, def) in doc["$defs"].as_object().unwrap() {
-                if let Some(method) = def.pointer("/properties/method/const").and_then(Value::as_str) {
+                if let Some(method) = def
+                    .pointer("/properties/method/const")
+                    .and_then(Value::as_str)
+                {
                     // 2026-07-28: sampling/roots/elicitation requests live inside InputRequiredResult
                     // (no `jsonrpc`): they are not JSON-RPC methods any more.
-                    let embedded = version.is_stateless() && def.pointer("/properties/jsonrpc").is_none();
+                    let embedded =
+                        version.is_stateless() && def.pointer("/properties/jsonrpc").is_none();
                     if (name.ends_with("Request") || name.ends_with("Notification")) && !embedded {
-                        let m = method_definitions(version, method)
-                            .unwrap_or_else(|| panic!("{version}: {method} ({name}) not in the method table"));
+                        let m = method_definitions(version, method).unwrap_or_else(|| {
+                            panic!("{version}: {method} ({name}) not in the method table")
+                        });
                         assert_eq!(m.message, name, "{version} {method}");
                     }
                 }
@@ -624,7 +1042,12 @@ mod tests {
     fn call_tool_result_without_content() {
         let set = set();
         let msg = json!({"jsonrpc": "2.0", "id": 1, "result": {"isError": false}});
-        let findings = set.validate_message(ProtocolVersion::V2025_06_18, &msg, Sender::Server, Some("tools/call"));
+        let findings = set.validate_message(
+            ProtocolVersion::V2025_06_18,
+            &msg,
+            Sender::Server,
+            Some("tools/call"),
+        );
         assert_eq!(findings.len(), 1, "{findings:#?}");
         let f = &findings[0];
         assert_eq!(f.definition, "CallToolResult");
@@ -640,7 +1063,12 @@ mod tests {
         let msg = json!({"jsonrpc": "2.0", "id": 7, "result": {
             "content": [{"type": "text", "text": "ok"}, {"type": "image", "data": "aGVsbG8="}]
         }});
-        let findings = set.validate_message(ProtocolVersion::V2025_06_18, &msg, Sender::Server, Some("tools/call"));
+        let findings = set.validate_message(
+            ProtocolVersion::V2025_06_18,
+            &msg,
+            Sender::Server,
+            Some("tools/call"),
+        );
         assert_eq!(findings.len(), 1, "{findings:#?}");
         let f = &findings[0];
         assert_eq!(f.definition, "CallToolResult");
@@ -655,7 +1083,12 @@ mod tests {
     fn unknown_content_type_names_the_alternatives() {
         let set = set();
         let msg = json!({"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "video", "data": "x"}]}});
-        let findings = set.validate_message(ProtocolVersion::V2025_06_18, &msg, Sender::Server, Some("tools/call"));
+        let findings = set.validate_message(
+            ProtocolVersion::V2025_06_18,
+            &msg,
+            Sender::Server,
+            Some("tools/call"),
+        );
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert_eq!(findings[0].instance_path, "/result/content/0");
         assert_eq!(findings[0].rule, "anyOf");
@@ -668,10 +1101,14 @@ mod tests {
         let v = ProtocolVersion::V2025_06_18;
         let ok = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "echo", "arguments": {}}});
         assert_eq!(set.validate_message(v, &ok, Sender::Client, None), vec![]);
-        let bad = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"arguments": {}}});
+        let bad =
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"arguments": {}}});
         let f = set.validate_message(v, &bad, Sender::Client, None);
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!((f[0].definition.as_str(), f[0].instance_path.as_str()), ("CallToolRequest", "/params"));
+        assert_eq!(
+            (f[0].definition.as_str(), f[0].instance_path.as_str()),
+            ("CallToolRequest", "/params")
+        );
         let note = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 1}});
         let f = set.validate_message(v, &note, Sender::Server, None);
         assert_eq!(f.len(), 1, "{f:#?}");
@@ -679,11 +1116,21 @@ mod tests {
         let err = json!({"jsonrpc": "2.0", "id": 1, "error": {"code": "x", "message": "m"}});
         let f = set.validate_message(v, &err, Sender::Server, Some("tools/call"));
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!((f[0].definition.as_str(), f[0].instance_path.as_str()), ("JSONRPCError", "/error/code"));
-        let unknown = json!({"jsonrpc": "2.0", "id": 1, "method": "x/y", "params": {"anything": 1}});
-        assert_eq!(set.validate_message(v, &unknown, Sender::Client, None), vec![]);
+        assert_eq!(
+            (f[0].definition.as_str(), f[0].instance_path.as_str()),
+            ("JSONRPCError", "/error/code")
+        );
+        let unknown =
+            json!({"jsonrpc": "2.0", "id": 1, "method": "x/y", "params": {"anything": 1}});
+        assert_eq!(
+            set.validate_message(v, &unknown, Sender::Client, None),
+            vec![]
+        );
         let unknown_result = json!({"jsonrpc": "2.0", "id": 1, "result": {"anything": 1}});
-        assert_eq!(set.validate_message(v, &unknown_result, Sender::Server, Some("x/y")), vec![]);
+        assert_eq!(
+            set.validate_message(v, &unknown_result, Sender::Server, Some("x/y")),
+            vec![]
+        );
         let wrong_side = json!({"jsonrpc": "2.0", "id": 1, "method": "roots/list"});
         let f = set.validate_message(v, &wrong_side, Sender::Client, None);
         assert_eq!(f.len(), 1, "{f:#?}");
@@ -697,25 +1144,38 @@ mod tests {
         let msg = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": []}});
         let f = set.validate_message(v, &msg, Sender::Server, Some("tools/call"));
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!((f[0].instance_path.as_str(), f[0].rule.as_str()), ("/result", "required"));
+        assert_eq!(
+            (f[0].instance_path.as_str(), f[0].rule.as_str()),
+            ("/result", "required")
+        );
         assert!(f[0].message.contains("resultType"), "{f:?}");
         let input = json!({"jsonrpc": "2.0", "id": 1, "result": {
             "resultType": "input_required",
             "inputRequests": {"r1": {"method": "roots/list"}},
             "requestState": "opaque"
         }});
-        assert_eq!(set.validate_message(v, &input, Sender::Server, Some("tools/call")), vec![]);
+        assert_eq!(
+            set.validate_message(v, &input, Sender::Server, Some("tools/call")),
+            vec![]
+        );
         let bad_input = json!({"jsonrpc": "2.0", "id": 1, "result": {
             "resultType": "input_required", "inputRequests": {"r1": {"method": "elicitation/create", "params": {"mode": "url"}}}
         }});
         let f = set.validate_message(v, &bad_input, Sender::Server, Some("tools/call"));
         assert!(!f.is_empty());
-        assert!(f.iter().all(|f| f.definition == "InputRequiredResult" && f.instance_path.starts_with("/result/inputRequests/r1")), "{f:#?}");
+        assert!(
+            f.iter().all(|f| f.definition == "InputRequiredResult"
+                && f.instance_path.starts_with("/result/inputRequests/r1")),
+            "{f:#?}"
+        );
         // A request without the per-request `_meta` is reported at /params.
         let req = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}});
         let f = set.validate_message(v, &req, Sender::Client, None);
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!((f[0].instance_path.as_str(), f[0].rule.as_str()), ("/params", "required"));
+        assert_eq!(
+            (f[0].instance_path.as_str(), f[0].rule.as_str()),
+            ("/params", "required")
+        );
     }
 
     #[test]
@@ -728,9 +1188,3 @@ mod tests {
         }
     }
 }
-
-/// The harness validates from several tokio tasks: a `SchemaSet` must be shareable.
-const _: fn() = || {
-    fn shareable<T: Send + Sync>() {}
-    shareable::<SchemaSet>();
-};

@@ -60,16 +60,27 @@ fn sets() -> Option<&'static Sets> {
             let mut doc = load(dir.join(version.as_str()).join("schema.json"));
             for (v, pointer, replacement, _) in DELIBERATE {
                 if *v == version.as_str() {
-                    let slot = doc.pointer_mut(pointer).unwrap_or_else(|| panic!("{v}: no {pointer} in the official schema"));
+                    let slot = doc
+                        .pointer_mut(pointer)
+                        .unwrap_or_else(|| panic!("{v}: no {pointer} in the official schema"));
                     *slot = serde_json::from_str(replacement).unwrap();
                 }
             }
             let out = amended.join(version.as_str());
             std::fs::create_dir_all(&out).unwrap();
-            std::fs::write(out.join("schema.json"), serde_json::to_string(&doc).unwrap()).unwrap();
+            std::fs::write(
+                out.join("schema.json"),
+                serde_json::to_string(&doc).unwrap(),
+            )
+            .unwrap();
         }
         let theirs_amended = SchemaSet::from_dir(&amended).expect("amended official schemas load");
-        Some(Sets { ours, theirs, theirs_amended, dir })
+        Some(Sets {
+            ours,
+            theirs,
+            theirs_amended,
+            dir,
+        })
     })
     .as_ref()
 }
@@ -107,7 +118,11 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
@@ -118,7 +133,9 @@ impl Rng {
 }
 
 fn hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 // ---------------------------------------------------------------- instance generator
@@ -128,11 +145,22 @@ struct Gen<'a> {
     rng: Rng,
 }
 
-const WORDS: &[&str] = &["alpha", "weather", "get_forecast", "hello world", "", "x", "résumé", "42"];
+const WORDS: &[&str] = &[
+    "alpha",
+    "weather",
+    "get_forecast",
+    "hello world",
+    "",
+    "x",
+    "résumé",
+    "42",
+];
 
 impl Gen<'_> {
     fn resolve(&self, reference: &str) -> Option<&Value> {
-        reference.strip_prefix('#').and_then(|p| self.doc.pointer(p))
+        reference
+            .strip_prefix('#')
+            .and_then(|p| self.doc.pointer(p))
     }
 
     fn instance(&mut self, schema: &Value, depth: usize) -> Value {
@@ -145,19 +173,19 @@ impl Gen<'_> {
         if depth > 14 {
             return Value::Null;
         }
-        if let Some(Value::String(r)) = s.get("$ref") {
-            if let Some(target) = self.resolve(r) {
-                let target = target.clone();
-                let base = self.instance(&target, depth + 1);
-                // 2020-12: keywords next to $ref apply as well; merge their object members.
-                let mut rest = s.clone();
-                rest.remove("$ref");
-                rest.remove("description");
-                if rest.keys().any(|k| k == "properties" || k == "required") {
-                    return merge(base, self.instance(&Value::Object(rest), depth + 1));
-                }
-                return base;
+        if let Some(Value::String(r)) = s.get("$ref")
+            && let Some(target) = self.resolve(r)
+        {
+            let target = target.clone();
+            let base = self.instance(&target, depth + 1);
+            // 2020-12: keywords next to $ref apply as well; merge their object members.
+            let mut rest = s.clone();
+            rest.remove("$ref");
+            rest.remove("description");
+            if rest.keys().any(|k| k == "properties" || k == "required") {
+                return merge(base, self.instance(&Value::Object(rest), depth + 1));
             }
+            return base;
         }
         if let Some(Value::Array(all)) = s.get("allOf") {
             let mut out = Value::Object(Map::new());
@@ -167,30 +195,35 @@ impl Gen<'_> {
             }
             let mut rest = s.clone();
             rest.remove("allOf");
-            if rest.keys().any(|k| k == "properties" || k == "required" || k == "type") {
+            if rest
+                .keys()
+                .any(|k| k == "properties" || k == "required" || k == "type")
+            {
                 out = merge(out, self.instance(&Value::Object(rest), depth + 1));
             }
             return out;
         }
         for key in ["anyOf", "oneOf"] {
-            if let Some(Value::Array(alts)) = s.get(key) {
-                if !alts.is_empty() {
-                    let alt = self.rng.pick(alts).clone();
-                    return self.instance(&alt, depth + 1);
-                }
+            if let Some(Value::Array(alts)) = s.get(key)
+                && !alts.is_empty()
+            {
+                let alt = self.rng.pick(alts).clone();
+                return self.instance(&alt, depth + 1);
             }
         }
         if let Some(c) = s.get("const") {
             return c.clone();
         }
-        if let Some(Value::Array(options)) = s.get("enum") {
-            if !options.is_empty() {
-                return self.rng.pick(options).clone();
-            }
+        if let Some(Value::Array(options)) = s.get("enum")
+            && !options.is_empty()
+        {
+            return self.rng.pick(options).clone();
         }
         let ty = match s.get("type") {
             Some(Value::String(t)) => t.clone(),
-            Some(Value::Array(ts)) if !ts.is_empty() => self.rng.pick(ts).as_str().unwrap_or("null").to_owned(),
+            Some(Value::Array(ts)) if !ts.is_empty() => {
+                self.rng.pick(ts).as_str().unwrap_or("null").to_owned()
+            }
             _ if s.contains_key("properties") || s.contains_key("required") => "object".to_owned(),
             _ if s.contains_key("items") => "array".to_owned(),
             _ => return self.any_scalar(),
@@ -206,15 +239,25 @@ impl Gen<'_> {
             "string" => self.string(s),
             "integer" => {
                 let lo = s.get("minimum").and_then(Value::as_i64).unwrap_or(-5);
-                let hi = s.get("maximum").and_then(Value::as_i64).unwrap_or(lo.max(0) + 100);
+                let hi = s
+                    .get("maximum")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(lo.max(0) + 100);
                 json!(lo + self.rng.below((hi - lo + 1).max(1) as usize) as i64)
             }
             "number" => {
                 let lo = s.get("minimum").and_then(Value::as_f64).unwrap_or(-10.0);
-                let hi = s.get("maximum").and_then(Value::as_f64).unwrap_or(lo.max(0.0) + 100.0);
+                let hi = s
+                    .get("maximum")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(lo.max(0.0) + 100.0);
                 let f = (self.rng.below(1001) as f64) / 1000.0;
                 let x = lo + (hi - lo) * f;
-                if self.rng.chance(30) { json!(x.round() as i64) } else { json!(x) }
+                if self.rng.chance(30) {
+                    json!(x.round() as i64)
+                } else {
+                    json!(x)
+                }
             }
             "boolean" => json!(self.rng.chance(50)),
             "null" => Value::Null,
@@ -230,7 +273,10 @@ impl Gen<'_> {
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         let empty = Map::new();
-        let props = s.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        let props = s
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         for (name, sub) in props {
             let optional_chance = if depth > 6 { 10 } else { 55 };
             if required.contains(&name.as_str()) || self.rng.chance(optional_chance) {
@@ -256,8 +302,18 @@ impl Gen<'_> {
 
     fn string(&mut self, s: &Map<String, Value>) -> Value {
         let mut text = match s.get("format").and_then(Value::as_str) {
-            Some("uri") => self.rng.pick(&["https://example.com/a", "file:///tmp/x.txt", "urn:isbn:0451450523"]).to_string(),
-            Some("uri-template") => self.rng.pick(&["file:///{path}", "https://example.com/{id}", "res://x"]).to_string(),
+            Some("uri") => self
+                .rng
+                .pick(&[
+                    "https://example.com/a",
+                    "file:///tmp/x.txt",
+                    "urn:isbn:0451450523",
+                ])
+                .to_string(),
+            Some("uri-template") => self
+                .rng
+                .pick(&["file:///{path}", "https://example.com/{id}", "res://x"])
+                .to_string(),
             Some("byte") => self.rng.pick(&["aGVsbG8=", "", "AAAA"]).to_string(),
             Some("date-time") => "2025-06-18T12:00:00Z".to_owned(),
             Some("date") => "2025-06-18".to_owned(),
@@ -265,7 +321,10 @@ impl Gen<'_> {
             _ => self.rng.pick(WORDS).to_string(),
         };
         let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let max = s.get("maxLength").and_then(Value::as_u64).map(|m| m as usize);
+        let max = s
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .map(|m| m as usize);
         while text.chars().count() < min {
             text.push('a');
         }
@@ -307,7 +366,11 @@ fn nodes(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
             for (k, c) in m {
-                nodes(c, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+                nodes(
+                    c,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
             }
         }
         Value::Array(a) => {
@@ -359,12 +422,29 @@ fn mutate(v: &Value, rng: &mut Rng) -> Value {
         }
         // Bad enum / const / format value.
         3 => {
-            *node = json!(*rng.pick(&["not-a-valid-value", "text ", "2.0.0", "ref/nothing", "::not a uri::", "a"]))
+            *node = json!(*rng.pick(&[
+                "not-a-valid-value",
+                "text ",
+                "2.0.0",
+                "ref/nothing",
+                "::not a uri::",
+                "a"
+            ]))
         }
         // Boundary numbers.
         4 => {
             *node = rng
-                .pick(&[json!(-1), json!(0), json!(1), json!(1.5), json!(2), json!(-0.5), json!(1e300), json!(u64::MAX), json!(i64::MIN)])
+                .pick(&[
+                    json!(-1),
+                    json!(0),
+                    json!(1),
+                    json!(1.5),
+                    json!(2),
+                    json!(-0.5),
+                    json!(1e300),
+                    json!(u64::MAX),
+                    json!(i64::MIN),
+                ])
                 .clone()
         }
         // Null where something else is expected.
@@ -404,8 +484,14 @@ struct Tally {
 }
 
 fn compare(sets: &Sets, version: ProtocolVersion, def: &str, instance: Value, tally: &mut Tally) {
-    let a = sets.ours.is_valid(version, def, &instance).expect("our definition compiles");
-    let b = sets.theirs.is_valid(version, def, &instance).expect("official definition compiles");
+    let a = sets
+        .ours
+        .is_valid(version, def, &instance)
+        .expect("our definition compiles");
+    let b = sets
+        .theirs
+        .is_valid(version, def, &instance)
+        .expect("official definition compiles");
     tally.instances += 1;
     if a == b {
         tally.agreements += 1;
@@ -429,25 +515,43 @@ fn load(path: PathBuf) -> Value {
 fn differential(version: ProtocolVersion) {
     let sets = skip_without_official!(format!("differential {version}"));
     let (ours, theirs, dir) = (&sets.ours, &sets.theirs, &sets.dir);
-    let our_doc: Value = serde_json::from_str(mcp_conform::schema::embedded_schema_text(version)).unwrap();
+    let our_doc: Value =
+        serde_json::from_str(mcp_conform::schema::embedded_schema_text(version)).unwrap();
     let their_doc = load(dir.join(version.as_str()).join("schema.json"));
 
     // Definition names must match the official ones.
     let our_names: Vec<&str> = ours.definitions(version);
     let their_names: Vec<&str> = theirs.definitions(version);
-    let missing: Vec<_> = their_names.iter().filter(|n| !our_names.contains(n)).collect();
-    let extra: Vec<_> = our_names.iter().filter(|n| !their_names.contains(n)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "{version}: definitions missing {missing:?}, extra {extra:?}");
+    let missing: Vec<_> = their_names
+        .iter()
+        .filter(|n| !our_names.contains(n))
+        .collect();
+    let extra: Vec<_> = our_names
+        .iter()
+        .filter(|n| !their_names.contains(n))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{version}: definitions missing {missing:?}, extra {extra:?}"
+    );
 
     let our_defs = our_doc.get("$defs").unwrap();
-    let their_defs = their_doc.get("$defs").or_else(|| their_doc.get("definitions")).unwrap();
+    let their_defs = their_doc
+        .get("$defs")
+        .or_else(|| their_doc.get("definitions"))
+        .unwrap();
     let mut tally = Tally::default();
     let mut round = 0u64;
     while tally.instances < MIN_INSTANCES {
         for def in &our_names {
-            let mut rng = Rng::new(SEED ^ hash(version.as_str()) ^ hash(def) ^ round.wrapping_mul(0x1000_0001));
+            let mut rng = Rng::new(
+                SEED ^ hash(version.as_str()) ^ hash(def) ^ round.wrapping_mul(0x1000_0001),
+            );
             for (doc, schema) in [(&our_doc, &our_defs[*def]), (&their_doc, &their_defs[*def])] {
-                let mut generator = Gen { doc, rng: Rng::new(rng.next()) };
+                let mut generator = Gen {
+                    doc,
+                    rng: Rng::new(rng.next()),
+                };
                 for _ in 0..2 {
                     let valid = generator.instance(schema, 0);
                     for _ in 0..3 {
@@ -475,7 +579,9 @@ fn differential(version: ProtocolVersion) {
         from_examples += 1 + EXAMPLE_MUTATIONS;
     }
     if from_examples > 0 {
-        println!("differential {version}: {from_examples} of the instances are official examples and their mutations");
+        println!(
+            "differential {version}: {from_examples} of the instances are official examples and their mutations"
+        );
     }
 
     let raw = tally.agreements as f64 / tally.instances as f64;
@@ -505,7 +611,12 @@ fn differential(version: ProtocolVersion) {
         }
     }
     assert!(tally.instances >= MIN_INSTANCES);
-    assert!(rate >= MIN_AGREEMENT, "{version}: agreement {:.4}% < {:.1}%", rate * 100.0, MIN_AGREEMENT * 100.0);
+    assert!(
+        rate >= MIN_AGREEMENT,
+        "{version}: agreement {:.4}% < {:.1}%",
+        rate * 100.0,
+        MIN_AGREEMENT * 100.0
+    );
 }
 
 #[test]
@@ -539,15 +650,26 @@ const EXAMPLE_MUTATIONS: usize = 20;
 /// `(definition, instance)` for every `examples/<Definition>/*.json` of `version`, sorted.
 fn official_examples(dir: &std::path::Path, version: ProtocolVersion) -> Vec<(String, Value)> {
     let examples = dir.join(version.as_str()).join("examples");
-    let Ok(entries) = std::fs::read_dir(&examples) else { return Vec::new() };
-    let mut dirs: Vec<_> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let Ok(entries) = std::fs::read_dir(&examples) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<_> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     let mut out = Vec::new();
     for def_dir in dirs {
         let def = def_dir.file_name().unwrap().to_str().unwrap().to_owned();
-        let mut files: Vec<_> = std::fs::read_dir(&def_dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&def_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
-        for file in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+        for file in files
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "json"))
+        {
             out.push((def.clone(), load(file)));
         }
     }
@@ -570,10 +692,15 @@ fn official_examples_2026_07_28() {
         }
         if a != Some(true) || b != Some(true) {
             let findings = ours.validate_definition(version, &def, &instance);
-            problems.push(format!("{def} {instance}: ours {a:?} official {b:?} {findings:#?}"));
+            problems.push(format!(
+                "{def} {instance}: ours {a:?} official {b:?} {findings:#?}"
+            ));
         }
     }
-    println!("official examples {version}: instances {total}, agreements {agree}, disagreements {}", total - agree);
+    println!(
+        "official examples {version}: instances {total}, agreements {agree}, disagreements {}",
+        total - agree
+    );
     assert!(total > 100, "expected the official examples, found {total}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -11,7 +11,13 @@
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
-const VERSIONS: [&str; 5] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
+const VERSIONS: [&str; 5] = [
+    "2024-11-05",
+    "2025-03-26",
+    "2025-06-18",
+    "2025-11-25",
+    "2026-07-28",
+];
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 fn root() -> PathBuf {
@@ -32,14 +38,31 @@ fn tokens(pointer: &str) -> Vec<String> {
         .collect()
 }
 
-fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: usize) -> Result<(), String> {
+fn apply(
+    defs: &mut Map<String, Value>,
+    change: &Value,
+    version: &str,
+    index: usize,
+) -> Result<(), String> {
     let ctx = |msg: String| format!("{version} change #{index}: {msg}");
-    let obj = change.as_object().ok_or_else(|| ctx("not an object".into()))?;
-    if obj.get("why").and_then(Value::as_str).is_none_or(str::is_empty) {
+    let obj = change
+        .as_object()
+        .ok_or_else(|| ctx("not an object".into()))?;
+    if obj
+        .get("why")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err(ctx("missing `why`".into()));
     }
-    if !obj.get("spec").and_then(Value::as_str).is_some_and(|s| s.starts_with("https://modelcontextprotocol.io/specification/")) {
-        return Err(ctx("missing `spec` link (https://modelcontextprotocol.io/specification/...)".into()));
+    if !obj
+        .get("spec")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.starts_with("https://modelcontextprotocol.io/specification/"))
+    {
+        return Err(ctx(
+            "missing `spec` link (https://modelcontextprotocol.io/specification/...)".into(),
+        ));
     }
     for key in obj.keys() {
         if !["why", "spec", "add", "replace", "remove", "set", "unset"].contains(&key.as_str()) {
@@ -48,7 +71,10 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
     }
     let mut did = 0;
     if let Some(add) = obj.get("add") {
-        for (name, schema) in add.as_object().ok_or_else(|| ctx("`add` must be an object".into()))? {
+        for (name, schema) in add
+            .as_object()
+            .ok_or_else(|| ctx("`add` must be an object".into()))?
+        {
             if defs.insert(name.clone(), schema.clone()).is_some() {
                 return Err(ctx(format!("add: {name} already exists (use replace)")));
             }
@@ -56,7 +82,10 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
         did += 1;
     }
     if let Some(replace) = obj.get("replace") {
-        for (name, schema) in replace.as_object().ok_or_else(|| ctx("`replace` must be an object".into()))? {
+        for (name, schema) in replace
+            .as_object()
+            .ok_or_else(|| ctx("`replace` must be an object".into()))?
+        {
             if defs.insert(name.clone(), schema.clone()).is_none() {
                 return Err(ctx(format!("replace: {name} does not exist (use add)")));
             }
@@ -64,8 +93,13 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
         did += 1;
     }
     if let Some(remove) = obj.get("remove") {
-        for name in remove.as_array().ok_or_else(|| ctx("`remove` must be an array".into()))? {
-            let name = name.as_str().ok_or_else(|| ctx("remove: names are strings".into()))?;
+        for name in remove
+            .as_array()
+            .ok_or_else(|| ctx("`remove` must be an array".into()))?
+        {
+            let name = name
+                .as_str()
+                .ok_or_else(|| ctx("remove: names are strings".into()))?;
             if defs.shift_remove(name).is_none() {
                 return Err(ctx(format!("remove: {name} does not exist")));
             }
@@ -73,7 +107,10 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
         did += 1;
     }
     if let Some(set) = obj.get("set") {
-        for (pointer, value) in set.as_object().ok_or_else(|| ctx("`set` must be an object".into()))? {
+        for (pointer, value) in set
+            .as_object()
+            .ok_or_else(|| ctx("`set` must be an object".into()))?
+        {
             let toks = tokens(pointer);
             let (last, parents) = toks.split_last().unwrap();
             let mut cur = defs
@@ -87,14 +124,21 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
                     .get_mut(t.as_str())
                     .ok_or_else(|| ctx(format!("set {pointer}: no member {t}")))?;
             }
-            let target = cur.as_object_mut().ok_or_else(|| ctx(format!("set {pointer}: parent not an object")))?;
+            let target = cur
+                .as_object_mut()
+                .ok_or_else(|| ctx(format!("set {pointer}: parent not an object")))?;
             target.insert(last.clone(), value.clone());
         }
         did += 1;
     }
     if let Some(unset) = obj.get("unset") {
-        for pointer in unset.as_array().ok_or_else(|| ctx("`unset` must be an array".into()))? {
-            let pointer = pointer.as_str().ok_or_else(|| ctx("unset: pointers are strings".into()))?;
+        for pointer in unset
+            .as_array()
+            .ok_or_else(|| ctx("`unset` must be an array".into()))?
+        {
+            let pointer = pointer
+                .as_str()
+                .ok_or_else(|| ctx("unset: pointers are strings".into()))?;
             let toks = tokens(pointer);
             let (last, parents) = toks.split_last().unwrap();
             let mut cur = defs
@@ -105,7 +149,11 @@ fn apply(defs: &mut Map<String, Value>, change: &Value, version: &str, index: us
                     .get_mut(t.as_str())
                     .ok_or_else(|| ctx(format!("unset {pointer}: no member {t}")))?;
             }
-            if cur.as_object_mut().and_then(|o| o.shift_remove(last)).is_none() {
+            if cur
+                .as_object_mut()
+                .and_then(|o| o.shift_remove(last))
+                .is_none()
+            {
                 return Err(ctx(format!("unset {pointer}: nothing there")));
             }
         }
@@ -147,21 +195,28 @@ fn generate() -> Vec<(String, String)> {
     let mut defs = base["$defs"].as_object().expect("base.json $defs").clone();
     let mut out = Vec::new();
     for (i, version) in VERSIONS.iter().enumerate() {
-        let spec;
-        if i == 0 {
-            spec = base["spec"].clone();
+        let spec = if i == 0 {
+            base["spec"].clone()
         } else {
             let file = read_json(&src.join(format!("{version}.json")));
             assert_eq!(file["version"], *version, "{version}.json: version");
             assert_eq!(file["base"], VERSIONS[i - 1], "{version}.json: base");
-            for (n, change) in file["changes"].as_array().expect("changes").iter().enumerate() {
+            for (n, change) in file["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .enumerate()
+            {
                 apply(&mut defs, change, version, n).unwrap_or_else(|e| panic!("{e}"));
             }
-            spec = file["spec"].clone();
-        }
+            file["spec"].clone()
+        };
         let mut sorted: Vec<_> = defs.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
-        let sorted: Map<String, Value> = sorted.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let sorted: Map<String, Value> = sorted
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let doc = json!({
             "$schema": DIALECT,
             "title": format!("Model Context Protocol {version} messages (mcp-conform)"),
