@@ -704,3 +704,147 @@ fn official_examples_2026_07_28() {
     assert!(total > 100, "expected the official examples, found {total}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// ---------------------------------------------------------------- structural comparison
+
+/// Definitions whose normalized structure differs from the official one, on purpose.
+const STRUCTURAL_DIFFERENCES: &[(&str, &str, &str)] = &[
+    (
+        "2025-03-26",
+        "JSONRPCMessage",
+        "the batch alternatives reference JSONRPCBatchRequest/JSONRPCBatchResponse instead of repeating them (same meaning)",
+    ),
+    (
+        "2026-07-28",
+        "JSONValue",
+        "deliberate difference: every JSON scalar, as in schema.ts",
+    ),
+];
+
+/// Definitions that are only a name for a simple schema: references to them are inlined.
+const TRIVIAL: &[&str] = &["Cursor", "ResultType", "MetaObject"];
+
+/// A schema with annotations, no-op keywords and representation choices removed, so that two
+/// schemas with the same meaning compare equal: descriptions/titles dropped, `additionalProperties:
+/// {}`/`true` and empty `properties` dropped, `required` sorted, references into the middle of
+/// another definition (and to `TRIVIAL` ones) inlined, `definitions` spelled `$defs`.
+fn normalize(node: &Value, doc: &Value) -> Value {
+    match node {
+        Value::Array(items) => Value::Array(items.iter().map(|i| normalize(i, doc)).collect()),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("description" | "title" | "$comment", Value::String(_)) => {}
+                    ("additionalProperties", Value::Bool(true)) => {}
+                    ("additionalProperties" | "properties", Value::Object(m)) if m.is_empty() => {}
+                    ("properties" | "$defs" | "definitions", Value::Object(m)) => {
+                        let m: Map<String, Value> = m
+                            .iter()
+                            .map(|(n, s)| (n.clone(), normalize(s, doc)))
+                            .collect();
+                        out.insert(k.replace("definitions", "$defs"), Value::Object(m));
+                    }
+                    ("required", Value::Array(r)) => {
+                        let mut r = r.clone();
+                        r.sort_by_key(|x| x.to_string());
+                        out.insert(k.clone(), Value::Array(r));
+                    }
+                    ("enum" | "const" | "default" | "examples", _) => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                    ("$ref", Value::String(r)) => {
+                        let target_path = r.trim_start_matches('#');
+                        let segments: Vec<&str> =
+                            target_path.trim_start_matches('/').split('/').collect();
+                        let inline = segments.len() > 2
+                            || segments.get(1).is_some_and(|n| TRIVIAL.contains(n));
+                        match doc.pointer(target_path) {
+                            Some(target) if inline => {
+                                if let Value::Object(t) = normalize(target, doc) {
+                                    out.extend(t);
+                                }
+                            }
+                            _ => {
+                                out.insert(
+                                    k.clone(),
+                                    Value::String(r.replace("#/definitions/", "#/$defs/")),
+                                );
+                            }
+                        }
+                    }
+                    _ => {
+                        out.insert(k.clone(), normalize(v, doc));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Every definition, normalized, must equal the official one except `STRUCTURAL_DIFFERENCES`.
+/// This catches what random instances rarely reach (a `maxItems: 100`, a bound on a deep member).
+#[test]
+fn structure_matches_official() {
+    let sets = skip_without_official!("structural comparison");
+    let mut differing = Vec::new();
+    let mut identical = 0;
+    for version in ProtocolVersion::ALL {
+        let ours: Value =
+            serde_json::from_str(mcp_conform::schema::embedded_schema_text(version)).unwrap();
+        let theirs = load(sets.dir.join(version.as_str()).join("schema.json"));
+        let their_defs = theirs
+            .get("$defs")
+            .or_else(|| theirs.get("definitions"))
+            .unwrap()
+            .as_object()
+            .unwrap();
+        for (name, their_def) in their_defs {
+            let Some(our_def) = ours["$defs"].get(name) else {
+                continue;
+            };
+            let a = normalize(their_def, &theirs);
+            let mut b = normalize(our_def, &ours);
+            // A definition that is only a reference to another one (ours) vs. the spelled-out schema.
+            if let Some(Value::String(r)) = b.get("$ref") {
+                if b.as_object().unwrap().len() == 1 && a.get("$ref").is_none() {
+                    b = normalize(ours.pointer(r.trim_start_matches('#')).unwrap(), &ours);
+                }
+            }
+            if a == b {
+                identical += 1;
+            } else {
+                differing.push((version.as_str(), name.clone(), a, b));
+            }
+        }
+    }
+    let names: Vec<(&str, &str)> = differing
+        .iter()
+        .map(|(v, n, _, _)| (*v, n.as_str()))
+        .collect();
+    let expected: Vec<(&str, &str)> = STRUCTURAL_DIFFERENCES
+        .iter()
+        .map(|(v, n, _)| (*v, *n))
+        .collect();
+    println!(
+        "structural comparison: {identical} definitions identical after normalization, {} differ: {names:?}",
+        differing.len()
+    );
+    let unexpected: Vec<String> = differing
+        .iter()
+        .filter(|(v, n, _, _)| !expected.contains(&(*v, n.as_str())))
+        .map(|(v, n, a, b)| format!("{v} {n}:\n  official {a}\n  ours     {b}"))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "unexpected structural differences:\n{}",
+        unexpected.join("\n")
+    );
+    let stale: Vec<_> = expected.iter().filter(|e| !names.contains(e)).collect();
+    assert!(
+        stale.is_empty(),
+        "listed structural differences that no longer exist: {stale:?}"
+    );
+}
