@@ -808,10 +808,11 @@ fn structure_matches_official() {
             let a = normalize(their_def, &theirs);
             let mut b = normalize(our_def, &ours);
             // A definition that is only a reference to another one (ours) vs. the spelled-out schema.
-            if let Some(Value::String(r)) = b.get("$ref") {
-                if b.as_object().unwrap().len() == 1 && a.get("$ref").is_none() {
-                    b = normalize(ours.pointer(r.trim_start_matches('#')).unwrap(), &ours);
-                }
+            if let Some(Value::String(r)) = b.get("$ref")
+                && b.as_object().unwrap().len() == 1
+                && a.get("$ref").is_none()
+            {
+                b = normalize(ours.pointer(r.trim_start_matches('#')).unwrap(), &ours);
             }
             if a == b {
                 identical += 1;
