@@ -536,6 +536,15 @@ impl<'a> Session<'a> {
             }
             if let Some(pos) = self.unanswered.iter().position(|(u, _, _)| u.as_ref() == Some(id)) {
                 let (_, status, reason) = self.unanswered.remove(pos);
+                // An HTTP error whose body is a JSON-RPC error without the request's id
+                // (id null): the exchange ties it to this request, so it is the answer.
+                let refused = status.is_some_and(|s| s >= 400);
+                let null_id_error = |m: &Message| matches!(m.kind, Kind::ErrorResponse { .. }) && m.response_id() == Some(&Id::Null);
+                if let Some(at) = self.stash.iter().position(null_id_error).filter(|_| refused) {
+                    let msg = self.stash.remove(at);
+                    self.transport.transcript().note(format!("{label}: the id-null error of the same HTTP exchange ({reason}) answers id {id}"));
+                    return Ok(self.accept_response(msg, id));
+                }
                 let method = self.pending_method(id).unwrap_or_default();
                 self.pending.retain(|p| &p.id != id);
                 if self.probing && status.is_some_and(|s| (400..500).contains(&s)) {

@@ -146,17 +146,16 @@ impl Transport for SseTransport {
             self.transcript.note(format!("http: body: {}", http::preview(&body)));
         }
         if !response.status().is_success() {
-            self.finding(
-                Level::Must,
-                format!("the server refused a message POSTed to its endpoint: HTTP {status} {}", response.status().canonical_reason().unwrap_or("")),
-            );
-            if out.is_request {
+            let reason = response.status().canonical_reason().unwrap_or("");
+            if !out.is_request {
+                self.finding(Level::Must, format!("the server refused a message POSTed to its endpoint: HTTP {status} {reason}"));
+            } else {
                 // The response will not come on the stream: say so now, behind whatever
                 // the reader delivered already. Bounded, as everything else.
                 let event = Event::Unanswered {
                     id: out.id,
                     status: Some(status),
-                    reason: format!("the POST of the request was refused with HTTP {status}"),
+                    reason: format!("its POST to the endpoint was refused with HTTP {status} {reason}"),
                 };
                 let _ = tokio::time::timeout(self.timeout, self.tx.send(event)).await;
             }
