@@ -203,6 +203,11 @@ pub struct Step {
     /// Values to remember from the response, by name.
     #[serde(default)]
     pub bind: BTreeMap<String, Binding>,
+    /// Skip the case, with `because`, unless these hold for the step's response (before
+    /// `expect`): for rules that apply only when the server chose an option the spec
+    /// leaves open (a session id, an SSE response, letting clients end sessions).
+    #[serde(default)]
+    pub skip_unless: Option<SkipUnless>,
     /// Level of this step's expectations, when it differs from the case's.
     #[serde(default)]
     pub level: Option<Level>,
@@ -275,6 +280,13 @@ pub struct HttpSpec {
     /// Stop reading an SSE body at its first JSON-RPC response (default true).
     #[serde(default = "yes")]
     pub stop_at_response: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipUnless {
+    pub assert: Vec<Assertion>,
+    pub because: String,
 }
 
 fn post() -> String {

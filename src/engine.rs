@@ -232,6 +232,7 @@ impl<'a> Session<'a> {
                 Some(id) => self.await_response(&id, self.ctx.timeout, label).await?,
                 None => self.await_any_response(self.ctx.timeout, label).await?,
             };
+            self.skip_unless(step, msg.value.as_ref().unwrap_or(&Value::Null))?;
             self.judge(step, &msg, level, label)?;
             return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
         }
@@ -292,6 +293,18 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// `skip_unless`: the rule does not apply to what the server chose.
+    fn skip_unless(&mut self, step: &Step, value: &Value) -> Flow<()> {
+        let Some(s) = &step.skip_unless else { return Ok(()) };
+        for a in &s.assert {
+            let a = self.substitute_assertion(a)?;
+            if !matchers::satisfies(value, std::slice::from_ref(&a)) {
+                return Err(Stop::Skip(s.because.clone()));
+            }
+        }
+        Ok(())
+    }
+
     /// A raw HTTP exchange: the expectations judge the HTTP response as a JSON value.
     async fn http_step(&mut self, step: &Step, h: &HttpSpec, level: Level, label: &str) -> Flow<()> {
         let mut headers = Vec::new();
@@ -332,6 +345,7 @@ impl<'a> Session<'a> {
             }
         };
         let value = response.to_value();
+        self.skip_unless(step, &value)?;
         if let Some(expect) = &step.expect {
             self.judge_value(expect, &value, level, label)?;
         }

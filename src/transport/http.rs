@@ -388,7 +388,7 @@ pub async fn exchange(
                                 transcript.record(crate::transcript::Dir::In, data);
                                 stop |= request.stop_at_response && is_response(data);
                             } else {
-                                transcript.note(format!("sse: event without data (id {:?}, retry {:?})", e.id, e.retry));
+                                transcript.note(format!("sse: event without data (id {}, retry {})", e.id.as_deref().unwrap_or("none"), e.retry.map(|r| r.to_string()).unwrap_or("none".into())));
                             }
                             events.push(e);
                         }
