@@ -242,8 +242,10 @@ impl Baseline {
     /// expected failures, with their old reasons). Checks that fail in every version
     /// they ran on get one entry without versions; otherwise the versions are listed.
     pub fn record(report: &Report, reason: &str) -> Baseline {
-        // (id, transport) -> (failing versions, exercised versions, reason)
-        let mut groups: BTreeMap<(String, String), (Vec<String>, Vec<String>, Option<String>)> = BTreeMap::new();
+        /// Per (id, transport): failing versions, exercised versions, an old reason.
+        #[derive(Default)]
+        struct Group(Vec<String>, Vec<String>, Option<String>);
+        let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
         for r in &report.results {
             if r.status == Status::Skip {
                 continue;
@@ -259,8 +261,8 @@ impl Baseline {
         }
         let entries = groups
             .into_iter()
-            .filter(|(_, (failing, _, _))| !failing.is_empty())
-            .map(|((id, transport), (failing, exercised, old))| Entry {
+            .filter(|(_, Group(failing, _, _))| !failing.is_empty())
+            .map(|((id, transport), Group(failing, exercised, old))| Entry {
                 id: globset::escape(&id),
                 version: if failing.len() == exercised.len() { OneOrMany::None } else { OneOrMany::from_values(failing) },
                 transport: OneOrMany::One(transport),

@@ -176,11 +176,12 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// The first answer of a session includes the server's start-up. The version probe
-    /// gets one timeout (a dead server is found fast); a case, after the probe proved
-    /// the server answers, gets three, so a loaded machine is not mistaken for a bug.
+    /// The first answer of a session includes the server's start-up (seconds for an
+    /// interpreter under load). The version probe gets two timeouts (a dead server is
+    /// still found fast); a case, after the probe proved the server answers, gets three,
+    /// so a loaded machine is not mistaken for a bug.
     fn setup_wait(&self) -> Duration {
-        if self.probing { self.ctx.timeout } else { self.ctx.timeout * 3 }
+        if self.probing { self.ctx.timeout * 2 } else { self.ctx.timeout * 3 }
     }
 
     fn learn_capabilities(&mut self, result: &Value) {
@@ -733,7 +734,12 @@ impl<'a> Session<'a> {
                 }
             }
             match result.get("nextCursor") {
-                None | Some(Value::Null) => break,
+                None => break,
+                Some(c) if !c.is_string() => {
+                    // The schema makes nextCursor an optional string: the last page omits it.
+                    self.fail(Level::Must, format!("{label}: page {pages} of {method} has nextCursor {c}; it must be a string, or absent on the last page"));
+                    break;
+                }
                 Some(cursor) if cursors.contains(cursor) => {
                     self.fail(level, format!("{label}: {method} returned cursor {cursor} again on page {pages}: the pages loop"));
                     break;

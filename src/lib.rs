@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod check;
 pub mod compare;
 pub mod engine;
+pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod schema;

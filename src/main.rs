@@ -24,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Run the conformance checks against a server (default: the bundled reference server).
     Run(RunArgs),
@@ -90,6 +91,27 @@ struct RunArgs {
     /// Sessions to run at once.
     #[arg(long)]
     jobs: Option<usize>,
+    /// `all` (every case) or `official`: only the cases that stand for a scenario or check
+    /// of the official `@modelcontextprotocol/conformance` suite (those with `aliases`).
+    #[arg(long, default_value = "all")]
+    suite: Suite,
+}
+
+/// Which cases `run` takes from the library.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    All,
+    Official,
+}
+
+impl Suite {
+    fn keeps(self, case: &Case) -> bool {
+        match self {
+            Suite::All => true,
+            // Every alias is an official suite id (scenario, or `scenario:check`).
+            Suite::Official => !case.aliases.is_empty(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -209,12 +231,33 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.trim().to_string()))
 }
 
+/// On Ctrl-C or SIGTERM, kill every server this run spawned (they live in their own
+/// process groups), then exit 130: an interrupted run leaves nothing behind.
+fn kill_servers_on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else { return };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        });
+        mcp_conform::transport::stdio::kill_all_spawned();
+        eprintln!("mcp-conform: interrupted; spawned servers killed");
+        std::process::exit(130);
+    });
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::ReferenceServer { args } => mcp_reference_server::run_cli(args),
         Command::List(args) => exit(list(args)),
-        Command::Run(args) => exit(run(args)),
+        Command::Run(args) => {
+            kill_servers_on_interrupt();
+            exit(run(args))
+        }
         Command::Validate(args) => exit(validate(args)),
         Command::Compare(args) => exit(compare(args)),
         Command::Report(args) => exit(render(args)),
@@ -306,13 +349,17 @@ fn target_of(args: &TargetArgs) -> Result<Target, String> {
 
 fn run(args: RunArgs) -> Result<bool, String> {
     let target = target_of(&args.target)?;
-    let cases = load_cases(args.cases.as_ref())?;
+    let mut cases = load_cases(args.cases.as_ref())?;
+    cases.retain(|c| args.suite.keeps(c));
     let schemas = match &args.schema_dir {
         Some(d) => SchemaSet::from_dir(d)?,
         None => SchemaSet::embedded()?,
     };
     let outputs = args.reports.outputs();
     outputs.check()?;
+    if args.reports.write_baseline.as_deref() == Some("-") && outputs.stdout_taken() {
+        return Err("only one report can go to stdout (`-`): --write-baseline and another".into());
+    }
     let baseline = match &args.reports.expected_failures {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
@@ -365,8 +412,9 @@ fn run(args: RunArgs) -> Result<bool, String> {
         b.apply(&mut report, path);
     }
     report::redact::report(&mut report, &secrets);
-    live.finish(Some(&report))?;
+    let streamed = live.finish(Some(&report));
     outputs.write(&report)?;
+    streamed?;
     if let Some(path) = &args.reports.write_baseline {
         let recorded = Baseline::record(&report, &format!("recorded on {}", baseline::today()));
         report::output::write_out(path, &recorded.to_text(baseline::Format::of_path(path)))?;
@@ -377,7 +425,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
             eprintln!("mcp-conform: warning: baseline entry {} matched no exercised check ({})", e.label(), e.reason);
         }
     }
-    let summary_to_stderr = outputs.stdout_taken();
+    let summary_to_stderr = outputs.stdout_taken() || args.reports.write_baseline.as_deref() == Some("-");
     let color = report::output::color_wanted(if summary_to_stderr {
         std::io::stderr().is_terminal()
     } else {

@@ -79,7 +79,7 @@ pub fn build_filter(filters: &[String]) -> Result<Option<GlobSet>, RunError> {
 
 /// The number of sessions to run at once by default.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get() * 4).unwrap_or(8).clamp(4, 32)
+    std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 32)
 }
 
 pub async fn run(config: RunConfig) -> Result<Report, RunError> {
@@ -123,6 +123,15 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
         probes.push(probed.map_err(RunError::Target)?);
     }
     probes.sort_by_key(|(v, _, _)| *v);
+    // A server that accepts none of the versions tried speaks no version of this
+    // specification: that is a failure of version negotiation, not a reason to skip all.
+    if !probes.is_empty() && !probes.iter().any(|(_, p, _)| matches!(p, Probe::Supported(_))) {
+        for (v, p, _) in probes.iter_mut() {
+            if let Probe::Unsupported(reason) = p {
+                *p = Probe::Broken(format!("the server accepted none of the protocol versions tried ({v}: {reason})"));
+            }
+        }
+    }
     if latest_only {
         // Only the newest supported version runs; if none is, report against the newest.
         let keep = probes
@@ -146,10 +155,13 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
             }
             slot += 1;
             match probe {
-                Probe::Unsupported(reason) => {
+                // A case without setup does its own handshake: it runs whatever the probe
+                // concluded, since judging the handshake is its point.
+                Probe::Unsupported(reason) if case.setup != crate::case::Setup::None => {
                     results.push((slot, skipped(case, *version, transport, reason.clone())));
                     continue;
                 }
+                Probe::Unsupported(_) => {}
                 Probe::Broken(reason) => {
                     // Every case would fail the same way after the same timeout: say so
                     // once per case, with the probe's transcript as evidence.

@@ -47,6 +47,7 @@ fn main() {
         ("cli/all-reports-from-one-run", cli_all_reports),
         ("cli/json-to-stdout-is-pure-json", cli_json_stdout),
         ("cli/two-reports-on-stdout-is-a-usage-error", cli_two_stdout),
+        ("cli/ndjson-to-stdout-streams-results-then-a-summary", cli_ndjson_stdout),
         ("cli/stale-baseline-entry-fails-the-run", cli_stale_baseline),
         ("cli/write-baseline-then-expected-failures-exits-0", cli_baseline_round_trip),
         ("cli/unused-baseline-entry-only-warns", cli_unused_entry),
@@ -385,7 +386,7 @@ fn sizes_and_times() -> Result<(), Failed> {
     }
     let r = Report::new(TargetInfo { transport: "stdio".into(), command: Some(vec!["s".into()]), url: None }, "all".into(), results);
     let mut lines = Vec::new();
-    let writers: [(&str, fn(&Report) -> String); 5] = [
+    let writers: [(&str, report::output::Writer); 5] = [
         ("json", report::json::to_string),
         ("junit", report::junit::to_string),
         ("markdown", report::markdown::to_string),
@@ -550,6 +551,23 @@ fn cli_json_stdout() -> Result<(), Failed> {
     let o = run_cli(&["--json", "-", "--filter", "lifecycle/*"], None, &[]);
     ensure(code(&o) <= 1, || show(&o))?;
     check_report_json(&String::from_utf8_lossy(&o.stdout)).map_err(|e| format!("{}\n{}", e.message().unwrap_or(""), show(&o)))?;
+    ensure(String::from_utf8_lossy(&o.stderr).contains("checks:"), || "the summary goes to stderr".into())
+}
+
+fn cli_ndjson_stdout() -> Result<(), Failed> {
+    let d = tmpdir("ndjson");
+    let b = d.join("b.yaml");
+    std::fs::write(&b, "- {id: lifecycle/ping, reason: known}\n")?;
+    let o = run_cli(&["--ndjson", "-", "--filter", "lifecycle/ping", "--expected-failures", &b.display().to_string()], Some("ping-error"), &[]);
+    ensure(code(&o) == 0, || show(&o))?;
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<Value> = text.lines().map(serde_json::from_str).collect::<Result<_, _>>().map_err(|e| format!("{e}\n{text}"))?;
+    let (last, results) = lines.split_last().ok_or("no lines")?;
+    ensure(results.iter().all(|l| l["type"] == "result") && last["type"] == "summary", || text.to_string())?;
+    // The baseline's xfail is applied as results stream.
+    let ping = results.iter().find(|l| l["id"] == "lifecycle/ping").ok_or("no ping line")?;
+    ensure(ping["status"] == "xfail", || format!("{ping}"))?;
+    ensure(last["summary"]["xfail"] == json!(1) && last["baseline"]["entries"][0]["state"] == "used", || format!("{last}"))?;
     ensure(String::from_utf8_lossy(&o.stderr).contains("checks:"), || "the summary goes to stderr".into())
 }
 

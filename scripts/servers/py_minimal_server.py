@@ -2,12 +2,13 @@
 
 One read-only tool, one resource, one prompt: what a typical small server offers.
 """
-from mcp.server.fastmcp import FastMCP
+from mcp.server.mcpserver import MCPServer  # mcp 2.x (FastMCP in 1.x)
+from mcp.types import ToolAnnotations
 
-mcp = FastMCP("mcp-conform-python-minimal")
+mcp = MCPServer("mcp-conform-python-minimal")
 
 
-@mcp.tool(annotations={"readOnlyHint": True})
+@mcp.tool(annotations=ToolAnnotations(readOnlyHint=True))
 def add(a: int, b: int) -> int:
     """Add two integers."""
     return a + b

@@ -60,9 +60,9 @@ pub fn to_string(report: &Report) -> String {
     // Filters.
     out.push_str("<nav id=\"filters\">\n");
     for st in ORDER {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<label class=\"st-{0}\"><input type=\"checkbox\" data-status=\"{0}\" checked> {0}</label>\n",
+            "<label class=\"st-{0}\"><input type=\"checkbox\" data-status=\"{0}\" checked> {0}</label>",
             st.as_str()
         );
     }
@@ -94,7 +94,9 @@ pub fn to_string(report: &Report) -> String {
 
     // Matrix.
     let columns = report.matrix_columns();
-    let mut rows: BTreeMap<&str, (BTreeMap<(String, String), usize>, &CheckResult)> = BTreeMap::new();
+    // id -> ((version, transport) -> index in `ordered`, a result of the check)
+    type Row<'a> = (BTreeMap<(String, String), usize>, &'a CheckResult);
+    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     let ordered = report.results_by_severity();
     let anchor: BTreeMap<String, usize> = ordered.iter().enumerate().map(|(i, r)| (r.trial_name(), i)).collect();
     for r in &report.results {

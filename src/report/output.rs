@@ -10,6 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A pure report writer.
+pub type Writer = fn(&Report) -> String;
+
+/// The runner's `on_result` hook.
+pub type ResultHook = Arc<dyn Fn(&CheckResult, usize) + Send + Sync>;
+
 /// The report files a run writes; `-` is stdout (at most one may be).
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {
@@ -49,7 +55,7 @@ impl Outputs {
 
     /// Write every requested report but the NDJSON stream (written live).
     pub fn write(&self, report: &Report) -> Result<(), String> {
-        let writers: [(&Option<String>, fn(&Report) -> String); 5] = [
+        let writers: [(&Option<String>, Writer); 5] = [
             (&self.json, json::to_string),
             (&self.junit, junit::to_string),
             (&self.markdown, markdown::to_string),
@@ -141,7 +147,7 @@ impl Live {
     }
 
     /// The runner's `on_result` hook.
-    pub fn hook(self: &Arc<Self>) -> Arc<dyn Fn(&CheckResult, usize) + Send + Sync> {
+    pub fn hook(self: &Arc<Self>) -> ResultHook {
         let me = self.clone();
         Arc::new(move |r: &CheckResult, total: usize| me.on_result(r, total))
     }

@@ -21,8 +21,9 @@ static HEADER_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
+/// `Bearer <token>`; a token is told from prose by having a digit or one of `._~+/=-`.
 static BEARER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{4,})").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"\b([Bb]earer|BEARER)\s+([A-Za-z0-9._~+/=-]{6,})").expect("valid regex"));
 static URL_USERINFO: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s?#]+@").expect("valid regex"));
 static URL_QUERY_SECRET: LazyLock<Regex> = LazyLock::new(|| {
@@ -76,7 +77,12 @@ pub fn text(s: &str, secrets: &[String]) -> String {
         }
     });
     let out = BEARER.replace_all(&out, |c: &regex::Captures| {
-        if c[2].starts_with("[REDACTED") { c[0].to_string() } else { format!("{} {REDACTED}", &c[1]) }
+        let token = &c[2];
+        if token.bytes().any(|b| b.is_ascii_digit() || b"._~+/=-".contains(&b)) {
+            format!("{} {REDACTED}", &c[1])
+        } else {
+            c[0].to_string()
+        }
     });
     url(&out)
 }
@@ -166,6 +172,9 @@ mod tests {
             ("https://bob:pw@example.com/mcp?api_key=k123&x=1", "https://[REDACTED]@example.com/mcp?api_key=[REDACTED]&x=1"),
             ("Cookie: session=abc; other=def", "Cookie: [REDACTED]"),
             ("plain text with no secret", "plain text with no secret"),
+            ("Bearer tokens are described in basic/authorization", "Bearer tokens are described in basic/authorization"),
+            ("Basic information about the server", "Basic information about the server"),
+            ("bearer eyJhbGciOi.eyJzdWIi.sig", "bearer [REDACTED]"),
             ("Authorization: [REDACTED]", "Authorization: [REDACTED]"),
         ];
         for (input, want) in cases {

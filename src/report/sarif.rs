@@ -4,7 +4,8 @@
 //! `helpUri`, its level as a property); one result per `fail` (level `error`),
 //! `xpass` (`error`: a stale baseline entry) and `warn` (`warning`). Passing, skipped
 //! and expected failures are not results. A result's location is the server under
-//! test (its URL or program) plus a logical location naming the trial; its
+//! test (its URL or program, at line 1: viewers want a region) plus a logical
+//! location naming the trial; its
 //! `partialFingerprints` make the same finding on the next run the same alert.
 
 use super::{CheckResult, Report};
@@ -37,7 +38,7 @@ pub fn to_value(report: &Report) -> Value {
             let title = if r.title.is_empty() { id.to_string() } else { r.title.clone() };
             json!({
                 "id": id,
-                "name": id,
+                "name": rule_name(id),
                 "shortDescription": {"text": title},
                 "fullDescription": {"text": format!("{} ({} rule of the MCP specification)", title, r.level.as_str())},
                 "helpUri": r.spec,
@@ -75,7 +76,10 @@ pub fn to_value(report: &Report) -> Value {
                 "kind": "fail",
                 "message": {"text": text},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": artifact}},
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": artifact},
+                        "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 2}
+                    },
                     "logicalLocations": [{"fullyQualifiedName": r.trial_name(), "kind": "function"}]
                 }],
                 "partialFingerprints": {"mcpConformTrial/v1": r.trial_name()},
@@ -106,6 +110,17 @@ pub fn to_value(report: &Report) -> Value {
             "properties": {"summary": report.summary, "spec_version": report.spec_version}
         }]
     })
+}
+
+/// A rule's readable name, distinct from its id as SARIF asks: `lifecycle/ping` -> `LifecyclePing`.
+pub fn rule_name(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
 pub fn to_string(report: &Report) -> String {

@@ -21,6 +21,22 @@ const MAX_STDERR_BYTES: usize = 256 * 1024;
 /// reader, which stops the server on a full pipe: memory stays bounded.
 const CHANNEL_FRAMES: usize = 256;
 
+/// Process groups of every live server this process spawned, so an interrupted run
+/// (Ctrl-C, SIGTERM) can kill them all: they run in their own groups, which a terminal's
+/// signal does not reach.
+static LIVE_GROUPS: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kill every server process group still alive. Called on interruption.
+pub fn kill_all_spawned() {
+    let groups = LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner());
+    for pgid in groups.iter() {
+        // SAFETY: plain syscall on a group we created.
+        unsafe {
+            libc::killpg(*pgid, libc::SIGKILL);
+        }
+    }
+}
+
 pub struct StdioConfig {
     pub command: Vec<String>,
     pub env: Vec<(String, String)>,
@@ -52,6 +68,9 @@ impl StdioTransport {
             .process_group(0);
         let mut child = cmd.spawn().map_err(|e| format!("cannot start {program:?}: {e}"))?;
         let pgid = child.id().map(|p| p as i32);
+        if let Some(g) = pgid {
+            LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()).push(g);
+        }
         transcript.note(format!("spawned {:?} (pid {})", config.command, pgid.unwrap_or(-1)));
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -157,6 +176,9 @@ impl Drop for StdioTransport {
     fn drop(&mut self) {
         // kill_on_drop reaps the child; the group kill reaches its descendants.
         self.signal_group(libc::SIGKILL);
+        if let Some(g) = self.pgid {
+            LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner()).retain(|x| *x != g);
+        }
     }
 }
 

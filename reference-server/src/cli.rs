@@ -1,0 +1,113 @@
+//! Command-line entry point: parses arguments, builds a tokio runtime, runs a transport.
+//!
+//! This module must never print anything on stdout except `--list-defects` output and
+//! clap's help/version; everything else goes to stderr.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::defects::{Defects, TABLE};
+use crate::server::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transport {
+    Stdio,
+    StreamableHttp,
+    Sse,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "reference-server",
+    about = "The reference MCP server of mcp-conform (with injectable defects)",
+    version
+)]
+struct Cli {
+    /// Transport to serve.
+    #[arg(long, value_enum, default_value = "stdio")]
+    transport: Transport,
+    /// Address to bind for HTTP transports (the bound URL is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    bind: String,
+    /// Inject a defect (repeatable); see --list-defects.
+    #[arg(long = "defect", value_name = "NAME")]
+    defects: Vec<String>,
+    /// Print every defect (name, two spaces, description) and exit.
+    #[arg(long)]
+    list_defects: bool,
+    /// Items per page of list results.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    page_size: u16,
+}
+
+/// Runs the server CLI with `args` (without a program name); returns the exit code.
+pub fn run_cli(args: Vec<String>) -> ExitCode {
+    let cli = match Cli::try_parse_from(std::iter::once("reference-server".to_string()).chain(args))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(code.clamp(0, 255) as u8);
+        }
+    };
+    if cli.list_defects {
+        let mut out = String::new();
+        for (name, desc) in TABLE {
+            out.push_str(&format!("{name}  {desc}\n"));
+        }
+        print!("{out}");
+        return ExitCode::SUCCESS;
+    }
+    let defects = match Defects::parse(&cli.defects) {
+        Ok(d) => d,
+        Err(name) => {
+            eprintln!(
+                "error: unknown defect {name:?} (run with --list-defects to see all defects)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let config = Arc::new(Config {
+        defects,
+        page_size: cli.page_size as usize,
+        ..Config::default()
+    });
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.transport {
+            Transport::Stdio => crate::stdio::serve_stdio(config).await,
+            Transport::StreamableHttp | Transport::Sse => {
+                let listener = tokio::net::TcpListener::bind(&cli.bind).await?;
+                let addr = listener.local_addr()?;
+                let path = if cli.transport == Transport::Sse {
+                    "sse"
+                } else {
+                    "mcp"
+                };
+                eprintln!("listening on http://{addr}/{path}");
+                crate::http::serve_http(config, listener).await
+            }
+        }
+    });
+    rt.shutdown_timeout(Duration::from_millis(10));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The table of injectable defects.
+//!
+//! Each defect is one precise violation of one rule of the MCP specification (or of
+//! JSON-RPC 2.0, or of the transport bindings). The server checks a defect at the exact
+//! place where its behaviour diverges, and nowhere else. This module must never do IO
+//! and never change behaviour by itself: it only names defects and holds the set that
+//! is switched on.
+
+use std::fmt;
+
+macro_rules! defects {
+    ($($variant:ident => $name:literal : $desc:literal,)*) => {
+        /// One injectable defect.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Defect { $($variant,)* }
+
+        /// Every defect: (name, one-line description), in declaration order.
+        pub const TABLE: &[(&str, &str)] = &[$(($name, $desc),)*];
+
+        const ALL: &[Defect] = &[$(Defect::$variant,)*];
+    };
+}
+
+defects! {
+    // --- lifecycle ---
+    InitializeWrongVersion => "initialize-wrong-version": "answers initialize with protocolVersion \"1999-01-01\"",
+    InitializeMissingServerInfo => "initialize-missing-server-info": "the initialize result lacks serverInfo",
+    EchoUnsupportedVersion => "echo-unsupported-version": "echoes an unsupported requested protocol version back instead of answering with a supported one",
+    RespondToInitialized => "respond-to-initialized": "sends a response (with id null) to notifications/initialized",
+    RespondToNotifications => "respond-to-notifications": "answers every other notification with an empty result (id null)",
+    PingError => "ping-error": "ping returns an error instead of an empty result",
+    ServeBeforeInitialize => "serve-before-initialize": "answers requests before initialize as if initialized",
+    DoubleInitializeAccepted => "double-initialize-accepted": "accepts a second initialize on the same connection",
+    MissingCapabilities => "missing-capabilities": "the initialize result lacks capabilities",
+    UndeclaredCapabilityServed => "tools-capability-undeclared": "serves tools but does not declare the tools capability",
+    // --- JSON-RPC framing ---
+    UnknownMethodWrongCode => "unknown-method-wrong-code": "unknown methods get -32603 instead of -32601",
+    InvalidParamsWrongCode => "invalid-params-wrong-code": "invalid params get -32603 instead of -32602",
+    ParseErrorWithId => "parse-error-with-id": "the -32700 response carries \"id\": 0 instead of null",
+    ParseErrorSilent => "parse-error-silent": "no response to malformed JSON",
+    InvalidRequestSilent => "invalid-request-silent": "no response to a well-formed JSON message that is not a valid JSON-RPC request",
+    IdAsString => "id-as-string": "numeric request ids are echoed as strings",
+    ErrorWithoutMessage => "error-without-message": "error objects lack message",
+    ResultAndError => "result-and-error": "error responses also carry a result member",
+    WrongJsonrpcVersion => "wrong-jsonrpc-version": "responses carry \"jsonrpc\": \"1.0\"",
+    NullIdAccepted => "null-id-accepted": "a request with \"id\": null is served instead of rejected with -32600",
+    BatchRejected => "batch-rejected": "rejects JSON-RPC batches under 2025-03-26, where receiving them is a MUST",
+    BatchAccepted => "batch-accepted": "accepts JSON-RPC batches under 2025-06-18 and later, where batching was removed",
+    DuplicateResponse => "duplicate-response": "sends every response to a request twice",
+    // --- stdio ---
+    StdoutBanner => "stdout-banner": "prints a non-JSON banner line on stdout at start-up",
+    IgnoreStdinClose => "ignore-stdin-close": "keeps running after stdin EOF (until killed)",
+    EmbeddedNewline => "embedded-newline": "pretty-prints JSON messages on stdout, so they contain embedded newlines",
+    // --- tools ---
+    ToolsListBadSchema => "tools-list-bad-schema": "the first tool in tools/list lacks inputSchema",
+    ToolsCallBadResult => "tools-call-bad-result": "tools/call results lack content",
+    UnknownToolSucceeds => "unknown-tool-succeeds": "calling an unknown tool returns a normal successful result",
+    UnknownToolIsError => "unknown-tool-is-error": "calling an unknown tool returns an isError result instead of a -32602 protocol error",
+    ToolErrorAsProtocolError => "tool-error-as-protocol-error": "tool execution failures are returned as JSON-RPC errors instead of isError results",
+    InvalidArgsAccepted => "invalid-args-accepted": "tool arguments that violate the inputSchema are accepted and the tool runs",
+    StructuredContentMismatch => "structured-content-mismatch": "add returns structuredContent that does not match its outputSchema",
+    StructuredContentMissing => "structured-content-missing": "a tool with an outputSchema returns no structuredContent",
+    WrongContentType => "wrong-content-type": "uses content types that do not exist in the negotiated version (audio before 2025-03-26, resource_link before 2025-06-18)",
+    ImageBadBase64 => "image-bad-base64": "test_image_content returns data that is not valid base64",
+    // --- resources ---
+    ResourcesListBadSchema => "resources-list-bad-schema": "resources in resources/list lack uri",
+    ResourceUriMismatch => "resource-uri-mismatch": "resources/read contents carry a uri different from the requested one",
+    ResourceNotFoundWrongCode => "resource-not-found-wrong-code": "reading an unknown resource gives -32603 instead of the version's not-found code",
+    ResourceNotFoundEmpty => "resource-not-found-empty": "reading an unknown resource returns empty contents instead of an error",
+    UpdatedWithoutSubscription => "updated-without-subscription": "sends notifications/resources/updated for resources the client did not subscribe to",
+    UnsubscribeIgnored => "unsubscribe-ignored": "keeps sending resource updates after resources/unsubscribe",
+    // --- prompts ---
+    PromptsListBadSchema => "prompts-list-bad-schema": "prompts in prompts/list lack name",
+    MissingPromptArgAccepted => "missing-prompt-arg-accepted": "prompts/get accepts a prompt without its required arguments",
+    PromptBadRole => "prompt-bad-role": "prompt messages use the role \"system\", which MCP does not allow",
+    UnknownPromptSucceeds => "unknown-prompt-succeeds": "prompts/get of an unknown prompt returns a normal result",
+    // --- pagination ---
+    PaginationLoop => "pagination-loop": "the last page of every list carries a nextCursor pointing back to the first page",
+    InvalidCursorAccepted => "invalid-cursor-accepted": "an invalid cursor is treated as the first page instead of rejected with -32602",
+    NullNextCursor => "null-next-cursor": "the last page carries \"nextCursor\": null instead of omitting it",
+    // --- logging ---
+    LogLevelIgnored => "log-level-ignored": "notifications/message are sent below the level set with logging/setLevel",
+    InvalidLogLevelAccepted => "invalid-log-level-accepted": "logging/setLevel accepts an unknown level",
+    // --- completion ---
+    CompletionTooManyValues => "completion-too-many-values": "completion/complete returns more than 100 values",
+    CompletionWrongHasMore => "completion-wrong-has-more": "completion/complete says hasMore: false when values were cut",
+    // --- cancellation & progress ---
+    CancelledStillResponds => "cancelled-still-responds": "a request cancelled with notifications/cancelled still gets a response",
+    ProgressDecreasing => "progress-decreasing": "progress notifications decrease instead of strictly increase",
+    ProgressWithoutToken => "progress-without-token": "sends progress notifications for requests that carried no progressToken",
+    ProgressWrongToken => "progress-wrong-token": "progress notifications carry a different progressToken than the request's",
+    // --- server->client requests ---
+    SamplingWithoutCapability => "sampling-without-capability": "sends sampling/createMessage to a client that did not declare sampling",
+    ElicitationWithoutCapability => "elicitation-without-capability": "sends elicitation/create to a client that did not declare elicitation",
+    RootsWithoutCapability => "roots-without-capability": "sends roots/list to a client that did not declare roots",
+    // --- HTTP ---
+    SessionIdNotAscii => "session-id-not-ascii": "the Mcp-Session-Id contains a non-visible-ASCII character",
+    NoOriginCheck => "no-origin-check": "accepts requests whose Origin header names a foreign origin",
+    UnknownSessionAccepted => "unknown-session-accepted": "serves requests that carry an unknown Mcp-Session-Id instead of answering 404",
+    MissingSessionAccepted => "missing-session-accepted": "serves non-initialize requests without Mcp-Session-Id instead of answering 400",
+    NotificationNot202 => "notification-not-202": "answers a POSTed notification with 200 and a body instead of 202",
+    ProtocolVersionHeaderIgnored => "protocol-version-header-ignored": "accepts an invalid MCP-Protocol-Version header instead of answering 400",
+    DeleteIgnored => "delete-ignored": "a DELETE does not end the session; it keeps being served",
+    WrongContentTypeHeader => "wrong-content-type-header": "JSON responses to POST carry Content-Type text/plain",
+    SseNoEndpointEvent => "sse-no-endpoint-event": "the legacy SSE stream does not start with an endpoint event",
+    // --- 2026-07-28 ---
+    MissingResultType => "missing-result-type": "2026-07-28 results lack resultType",
+    MissingCacheFields => "missing-cache-fields": "2026-07-28 cacheable results lack ttlMs and cacheScope",
+    UnsupportedVersionWrongCode => "unsupported-version-wrong-code": "an unsupported per-request protocol version gets -32602 instead of -32022",
+    DiscoverMissingVersions => "discover-missing-versions": "server/discover lacks supportedVersions",
+    LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
+    HeaderMismatchAccepted => "header-mismatch-accepted": "an Mcp-Method header that disagrees with the body is accepted instead of rejected with -32020",
+    // --- added with the harness's case library ---
+    SetLevelError => "set-level-error": "logging/setLevel with a valid level fails with -32603",
+    NoServerInfoMeta => "no-server-info-meta": "2026-07-28 results omit _meta io.modelcontextprotocol/serverInfo",
+    RequireInitialize => "require-initialize": "2026-07-28 requests are refused until an initialize handshake, which the stateless protocol does not have",
+    TemplatesListBadSchema => "templates-list-bad-schema": "the first template in resources/templates/list lacks uriTemplate",
+    SubscribeError => "subscribe-error": "resources/subscribe to a listed resource fails with -32603",
+    ToolNameInvalid => "tool-name-invalid": "the first tool's name contains a space and an exclamation mark",
+    ListenNoAck => "listen-no-ack": "subscriptions/listen streams start without notifications/subscriptions/acknowledged",
+    ListenMissingSubscriptionId => "listen-missing-subscription-id": "notifications on a subscriptions/listen stream lack io.modelcontextprotocol/subscriptionId",
+    RequestStateUnverified => "request-state-unverified": "a forged or foreign requestState is accepted instead of rejected",
+    MissingCapabilityAsToolError => "missing-capability-as-tool-error": "a 2026-07-28 request needing an undeclared client capability gets an isError result instead of -32021",
+    // --- more rules ---
+    ProgressAfterResponse => "progress-after-response": "sends a progress notification after the final response to the request",
+    LogInvalidLevel => "log-invalid-level": "debug log messages carry the level \"trace\", which is not an RFC 5424 level",
+    TemplateReadFails => "template-read-fails": "reading a URI that matches a resource template fails as not found",
+    CompletionIgnoresPrefix => "completion-ignores-prefix": "completion/complete returns values that do not start with the typed value",
+    BatchUnwrapped => "batch-unwrapped": "answers a JSON-RPC batch with separate messages instead of one array",
+    ImageMissingMimeType => "image-missing-mime-type": "test_image_content returns image content without mimeType",
+    PaginationOverlap => "pagination-overlap": "consecutive pages overlap: each nextCursor repeats the last item of the page",
+    PingBeforeInitializeRejected => "ping-before-initialize-rejected": "ping before initialize is rejected, though ping is allowed at any time",
+    TaskSupportIgnored => "task-support-ignored": "a task-augmented tools/call of a tool without taskSupport creates a task instead of failing with -32601",
+    TaskResultNotBlocking => "task-result-not-blocking": "tasks/result for an unfinished task fails at once instead of blocking until the task ends",
+    TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
+    TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
+    SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
+}
+
+impl Defect {
+    pub fn name(self) -> &'static str {
+        TABLE[self as usize].0
+    }
+    pub fn description(self) -> &'static str {
+        TABLE[self as usize].1
+    }
+    pub fn from_name(name: &str) -> Option<Defect> {
+        ALL.iter().copied().find(|d| d.name() == name)
+    }
+    pub fn all() -> &'static [Defect] {
+        ALL
+    }
+}
+
+impl fmt::Display for Defect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+const _: () = assert!(
+    TABLE.len() <= 128,
+    "the Defects bit set holds at most 128 defects"
+);
+
+/// The set of defects switched on for one server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Defects(u128);
+
+impl Defects {
+    pub fn none() -> Self {
+        Defects(0)
+    }
+    pub fn with(mut self, d: Defect) -> Self {
+        self.insert(d);
+        self
+    }
+    pub fn insert(&mut self, d: Defect) {
+        self.0 |= 1u128 << (d as u32);
+    }
+    #[inline]
+    pub fn has(&self, d: Defect) -> bool {
+        self.0 & (1u128 << (d as u32)) != 0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    /// Parses names; the error names the first unknown one.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        let mut set = Defects::none();
+        for n in names {
+            let n = n.as_ref();
+            match Defect::from_name(n) {
+                Some(d) => set.insert(d),
+                None => return Err(n.to_string()),
+            }
+        }
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for (i, d) in Defect::all().iter().enumerate() {
+            assert_eq!(*d as usize, i);
+            assert!(seen.insert(d.name()), "duplicate {}", d.name());
+            assert!(
+                d.name()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
+            assert!(!d.description().is_empty() && !d.description().contains('\n'));
+            assert_eq!(Defect::from_name(d.name()), Some(*d));
+        }
+    }
+
+    #[test]
+    fn set_operations() {
+        let s = Defects::parse(&["ping-error", "id-as-string"]).unwrap();
+        assert!(s.has(Defect::PingError) && s.has(Defect::IdAsString));
+        assert!(!s.has(Defect::ParseErrorSilent));
+        assert_eq!(Defects::parse(&["nope"]).unwrap_err(), "nope");
+    }
+}

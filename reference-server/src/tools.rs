@@ -1,0 +1,817 @@
+//! Tools: the catalogue (per protocol version) and their real implementations.
+//!
+//! Includes the official conformance fixtures (`test_*`, `json_schema_2020_12_tool`)
+//! plus tools that exercise structured output, cancellation, resource links,
+//! server->client requests and list changes. Arguments are validated against each
+//! tool's inputSchema before the tool runs. Tools only ever produce content types that
+//! exist in the negotiated version. This module must never write to stdout/stderr
+//! directly and never block the runtime (sleeping is `tokio::time::sleep`).
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::defects::Defect;
+use crate::jsonrpc::{self, RpcError};
+use crate::media;
+use crate::pagination;
+use crate::server::{ClientError, Ctx, LogLevel, Reply};
+use crate::validate;
+use crate::version::Version;
+
+struct ToolDef {
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    input_schema: Value,
+    output_schema: Option<Value>,
+    annotations: Option<Value>,
+    /// 2025-11-25 `execution.taskSupport`: "optional" or "required" (None: forbidden).
+    task_support: Option<&'static str>,
+}
+
+fn tool(
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    input_schema: Value,
+) -> ToolDef {
+    ToolDef {
+        name,
+        title,
+        description,
+        input_schema,
+        output_schema: None,
+        annotations: None,
+        task_support: None,
+    }
+}
+
+fn no_args() -> Value {
+    json!({"type": "object", "properties": {}})
+}
+
+fn read_only() -> Value {
+    json!({"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false})
+}
+
+/// A small icon (the fixture PNG as a data: URI).
+pub(crate) fn icon_list() -> Value {
+    json!([{"src": format!("data:image/png;base64,{}", media::PNG_BASE64), "mimeType": "image/png", "sizes": ["16x16"]}])
+}
+
+/// The tools offered under `version` (modern: 2026-07-28 stateless), in a fixed order.
+fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
+    let v = ctx.version();
+    let any_type = ctx.has(Defect::WrongContentType);
+    let mut t = Vec::new();
+    t.push(ToolDef {
+        annotations: Some(read_only()),
+        ..tool(
+            "test_simple_text",
+            "Simple text",
+            "Returns a simple text content block",
+            no_args(),
+        )
+    });
+    t.push(tool(
+        "test_image_content",
+        "Image content",
+        "Returns a small PNG image content block",
+        no_args(),
+    ));
+    if v >= Version::V2025_03_26 || any_type {
+        t.push(tool(
+            "test_audio_content",
+            "Audio content",
+            "Returns a short WAV audio content block",
+            no_args(),
+        ));
+    }
+    t.push(tool(
+        "test_embedded_resource",
+        "Embedded resource",
+        "Returns an embedded text resource",
+        no_args(),
+    ));
+    t.push(tool(
+        "test_multiple_content_types",
+        "Multiple content types",
+        "Returns text, image and embedded resource content together",
+        no_args(),
+    ));
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
+        "test_tool_with_logging",
+        "Tool with logging",
+        "Emits notifications/message log messages (debug, info, warning) while it runs",
+        no_args(),
+    )
+    });
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
+        "test_tool_with_progress",
+        "Tool with progress",
+        "Emits notifications/progress (0, 50, 100 of 100) for the request's progressToken",
+        no_args(),
+    )
+    });
+    t.push(tool(
+        "test_error_handling",
+        "Error handling",
+        "Always fails with a tool execution error (isError: true)",
+        no_args(),
+    ));
+    t.push(ToolDef { annotations: Some(read_only()), task_support: Some("optional"), ..tool(
+        "test_sampling",
+        "Sampling",
+        "Asks the client's LLM (sampling/createMessage) and returns its answer",
+        json!({"type": "object", "properties": {"prompt": {"type": "string", "description": "The prompt to send"}}, "required": ["prompt"]}),
+    )});
+    if v >= Version::V2025_06_18 {
+        t.push(ToolDef { annotations: Some(read_only()), task_support: Some("optional"), ..tool(
+            "test_elicitation",
+            "Elicitation",
+            "Asks the user for a username and an email (elicitation/create, form mode)",
+            json!({"type": "object", "properties": {"message": {"type": "string", "description": "The message shown to the user"}}, "required": ["message"]}),
+        )});
+    }
+    if v >= Version::V2025_11_25 {
+        t.push(tool(
+            "test_url_elicitation",
+            "URL elicitation",
+            "Asks the user to visit a URL (elicitation/create, url mode)",
+            no_args(),
+        ));
+    }
+    if v == Version::V2025_11_25 {
+        t.push(tool(
+            "test_url_elicitation_required",
+            "URL elicitation required",
+            "Needs an out-of-band authorization it never gets: fails with URLElicitationRequiredError (-32042)",
+            no_args(),
+        ));
+    }
+    t.push(tool(
+        "json_schema_2020_12_tool",
+        "JSON Schema 2020-12",
+        "Accepts arguments described by a JSON Schema 2020-12 inputSchema with $defs and $ref",
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "$defs": {
+                "address": {
+                    "type": "object",
+                    "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+                    "required": ["city"]
+                }
+            },
+            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+            "required": ["name"],
+            "additionalProperties": false
+        }),
+    ));
+    t.push(ToolDef {
+        annotations: Some(read_only()),
+        ..tool(
+            "echo",
+            "Echo",
+            "Returns its message unchanged",
+            json!({"type": "object", "properties": {"message": {"type": "string", "description": "Text to echo"}}, "required": ["message"]}),
+        )
+    });
+    t.push(ToolDef {
+        output_schema: (v >= Version::V2025_06_18)
+            .then(|| json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]})),
+        annotations: Some(read_only()),
+        ..tool(
+            "add",
+            "Add",
+            "Adds two numbers; returns structured content {sum}",
+            json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]}),
+        )
+    });
+    t.push(ToolDef {
+        annotations: Some(json!({"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false})),
+        task_support: Some("optional"),
+        ..tool(
+            "slow",
+            "Slow",
+            "Sleeps for ms milliseconds (default 1000, at most 60000), reporting progress; cancellable",
+            json!({"type": "object", "properties": {"ms": {"type": "integer", "minimum": 0, "maximum": 60000}}}),
+        )
+    });
+    if v == Version::V2025_11_25 && !ctx.req.modern {
+        t.push(ToolDef {
+            task_support: Some("required"),
+            ..tool(
+                "long_job",
+                "Long job",
+                "Works for ms milliseconds (default 500) as a task; must be called with task augmentation",
+                json!({"type": "object", "properties": {"ms": {"type": "integer", "minimum": 0, "maximum": 60000}}}),
+            )
+        });
+    }
+    if v >= Version::V2025_06_18 || any_type {
+        t.push(tool(
+            "get_resource_link",
+            "Resource link",
+            "Returns a resource_link to test://static-text",
+            no_args(),
+        ));
+    }
+    t.push(ToolDef {
+        // No side effects on the server: safe for a harness to call.
+        annotations: Some(read_only()),
+        ..tool(
+        "list_roots",
+        "List roots",
+        "Asks the client for its roots (roots/list) and lists them",
+        no_args(),
+    )
+    });
+    t.push(ToolDef {
+        annotations: Some(json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": false})),
+        ..tool(
+            "update_watched",
+            "Update watched resource",
+            "Changes test://watched-resource, notifying subscribers",
+            no_args(),
+        )
+    });
+    if !ctx.req.modern {
+        t.push(tool(
+            "toggle_extra_tool",
+            "Toggle extra tool",
+            "Adds or removes the tool extra_tool and sends notifications/tools/list_changed",
+            no_args(),
+        ));
+        if ctx.conn.state().extra_tool {
+            t.push(tool(
+                "extra_tool",
+                "Extra tool",
+                "A tool that exists only while toggled on",
+                no_args(),
+            ));
+        }
+    }
+    t
+}
+
+fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
+    let v = ctx.version();
+    let mut m = Map::new();
+    m.insert("name".into(), json!(d.name));
+    if v >= Version::V2025_06_18 {
+        m.insert("title".into(), json!(d.title));
+    }
+    m.insert("description".into(), json!(d.description));
+    m.insert("inputSchema".into(), d.input_schema.clone());
+    if let (Some(o), true) = (&d.output_schema, v >= Version::V2025_06_18) {
+        m.insert("outputSchema".into(), o.clone());
+    }
+    if let (Some(a), true) = (&d.annotations, v >= Version::V2025_03_26) {
+        m.insert("annotations".into(), a.clone());
+    }
+    if v >= Version::V2025_11_25 {
+        m.insert("icons".into(), icon_list());
+    }
+    if let (Some(ts), true) = (d.task_support, v == Version::V2025_11_25 && !ctx.req.modern) {
+        m.insert("execution".into(), json!({"taskSupport": ts}));
+    }
+    Value::Object(m)
+}
+
+pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
+    let mut items: Vec<Value> = catalogue(ctx).iter().map(|d| tool_json(ctx, d)).collect();
+    if ctx.has(Defect::ToolNameInvalid) {
+        if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
+            first.insert("name".into(), json!("bad tool name!"));
+        }
+    }
+    if ctx.has(Defect::ToolsListBadSchema)
+        && let Some(first) = items.first_mut().and_then(Value::as_object_mut)
+    {
+        first.remove("inputSchema");
+    }
+    pagination::page(ctx, "tools", "tools", items, params)
+}
+
+/// What a tool produced.
+struct ToolOut {
+    content: Vec<Value>,
+    structured: Option<Value>,
+    is_error: bool,
+}
+
+impl ToolOut {
+    fn text(s: impl Into<String>) -> Self {
+        ToolOut {
+            content: vec![text(s)],
+            structured: None,
+            is_error: false,
+        }
+    }
+    fn error(s: impl Into<String>) -> Self {
+        ToolOut {
+            content: vec![text(s)],
+            structured: None,
+            is_error: true,
+        }
+    }
+}
+
+/// Why a tool stopped without producing a result of its own.
+enum Stop {
+    Rpc(RpcError),
+    Client(ClientError),
+}
+
+impl From<ClientError> for Stop {
+    fn from(e: ClientError) -> Self {
+        Stop::Client(e)
+    }
+}
+
+impl From<RpcError> for Stop {
+    fn from(e: RpcError) -> Self {
+        Stop::Rpc(e)
+    }
+}
+
+fn text(s: impl Into<String>) -> Value {
+    json!({"type": "text", "text": s.into()})
+}
+
+fn image() -> Value {
+    json!({"type": "image", "data": media::PNG_BASE64, "mimeType": "image/png"})
+}
+
+pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
+    let name = match params.get("name") {
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            return Reply::Now(Err(RpcError::invalid_params(
+                "tools/call: name (string) is required",
+            )));
+        }
+    };
+    let args = match params.get("arguments") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Reply::Now(Err(RpcError::invalid_params(
+                "tools/call: arguments must be an object",
+            )));
+        }
+    };
+    let defs = catalogue(ctx);
+    let Some(def) = defs.iter().find(|d| d.name == name) else {
+        let r = if ctx.has(Defect::UnknownToolSucceeds) {
+            Ok(json!({"content": [text("ok")]}))
+        } else if ctx.has(Defect::UnknownToolIsError) {
+            Ok(json!({"content": [text(format!("Unknown tool: {name}"))], "isError": true}))
+        } else {
+            Err(RpcError::invalid_params(format!("Unknown tool: {name}")))
+        };
+        return Reply::Now(r);
+    };
+    if !ctx.has(Defect::InvalidArgsAccepted) {
+        let errors = validate::validate(&Value::Object(args.clone()), &def.input_schema);
+        if !errors.is_empty() {
+            let msg = format!("Invalid arguments for tool {name}: {}", errors.join("; "));
+            // 2025-11-25 and later report input validation errors as tool execution
+            // errors; earlier versions list invalid arguments among protocol errors.
+            let r = if ctx.version() >= Version::V2025_11_25 {
+                Ok(finish(ctx, ToolOut::error(msg)))
+            } else {
+                Err(RpcError::invalid_params(msg))
+            };
+            return Reply::Now(r);
+        }
+    }
+    if crate::tasks::enabled(ctx) {
+        let wants_task = params.get("task").is_some_and(Value::is_object);
+        match (wants_task, def.task_support) {
+            (true, None) if !ctx.has(Defect::TaskSupportIgnored) => {
+                return Reply::Now(Err(RpcError::method_not_found(&format!(
+                    "tools/call of {name} as a task: the tool does not support task-augmented execution"
+                ))));
+            }
+            (false, Some("required")) => {
+                return Reply::Now(Err(RpcError::method_not_found(&format!(
+                    "tools/call of {name} without a task: the tool requires task-augmented execution"
+                ))));
+            }
+            (true, _) => {
+                let ttl = params
+                    .get("task")
+                    .and_then(|t| t.get("ttl"))
+                    .and_then(Value::as_u64);
+                let task_id = crate::random_token(12);
+                let mut req = (*ctx.req).clone();
+                req.related_task = Some(task_id.clone());
+                let task_ctx = Ctx {
+                    conn: ctx.conn.clone(),
+                    req: std::sync::Arc::new(req),
+                };
+                let work = Box::pin(execute(task_ctx, name, args));
+                return Reply::Now(crate::tasks::create(ctx, task_id, ttl, work));
+            }
+            _ => {}
+        }
+    }
+    Reply::Later(Box::pin(execute(ctx.clone(), name, args)))
+}
+
+/// Runs a tool and shapes its result (or error).
+async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Value, RpcError> {
+    {
+        match run(&ctx, &name, &args).await {
+            Ok(out) => {
+                if out.is_error && ctx.has(Defect::ToolErrorAsProtocolError) {
+                    let msg = out
+                        .content
+                        .first()
+                        .and_then(|c| c.get("text"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("tool failed");
+                    return Err(RpcError::internal(msg.to_string()));
+                }
+                Ok(finish(&ctx, out))
+            }
+            Err(Stop::Rpc(e)) => Err(e),
+            Err(Stop::Client(ClientError::InputRequired(requests))) => {
+                Ok(crate::modern::input_required(&ctx, requests))
+            }
+            Err(Stop::Client(ClientError::NoCapability(cap)))
+                if ctx.req.modern && !ctx.has(Defect::MissingCapabilityAsToolError) =>
+            {
+                Err(RpcError::new(
+                    jsonrpc::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    format!("Server requires the {cap} capability for this request"),
+                )
+                .with_data(json!({"requiredCapabilities": {cap: {}}})))
+            }
+            Err(Stop::Client(e)) => Ok(finish(
+                &ctx,
+                ToolOut::error(format!("Tool {name} could not complete: {e}")),
+            )),
+        }
+    }
+}
+
+fn finish(ctx: &Ctx, out: ToolOut) -> Value {
+    let mut m = Map::new();
+    if !ctx.has(Defect::ToolsCallBadResult) {
+        m.insert("content".into(), Value::Array(out.content));
+    }
+    if let (Some(s), true) = (out.structured, ctx.version() >= Version::V2025_06_18)
+        && !ctx.has(Defect::StructuredContentMissing)
+    {
+        m.insert("structuredContent".into(), s);
+    }
+    if out.is_error {
+        m.insert("isError".into(), json!(true));
+    }
+    Value::Object(m)
+}
+
+fn sleep_ms(ms: u64) -> tokio::time::Sleep {
+    tokio::time::sleep(Duration::from_millis(ms))
+}
+
+fn arg_str<'a>(args: &'a Map<String, Value>, k: &str) -> &'a str {
+    args.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Text out of a sampling result's content (an object, or an array since 2025-11-25).
+fn sampled_text(result: &Value) -> String {
+    let content = result.get("content").cloned().unwrap_or(Value::Null);
+    let blocks = match content {
+        Value::Array(a) => a,
+        other => vec![other],
+    };
+    let texts: Vec<String> = blocks
+        .iter()
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    if texts.is_empty() {
+        "(no text content)".to_string()
+    } else {
+        texts.join("\n")
+    }
+}
+
+async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut, Stop> {
+    let v = ctx.version();
+    Ok(match name {
+        "test_simple_text" => ToolOut::text("This is a simple text response for testing."),
+        "test_image_content" => {
+            let mut img = image();
+            if ctx.has(Defect::ImageBadBase64) {
+                img["data"] = json!("this is *not* base64!");
+            }
+            if ctx.has(Defect::ImageMissingMimeType)
+                && let Some(o) = img.as_object_mut()
+            {
+                o.remove("mimeType");
+            }
+            ToolOut {
+                content: vec![img],
+                structured: None,
+                is_error: false,
+            }
+        }
+        "test_audio_content" => ToolOut {
+            content: vec![
+                json!({"type": "audio", "data": media::wav_base64(), "mimeType": "audio/wav"}),
+            ],
+            structured: None,
+            is_error: false,
+        },
+        "test_embedded_resource" => ToolOut {
+            content: vec![json!({"type": "resource", "resource": {
+                "uri": "test://embedded-resource", "mimeType": "text/plain",
+                "text": "This is an embedded resource content."}})],
+            structured: None,
+            is_error: false,
+        },
+        "test_multiple_content_types" => ToolOut {
+            content: vec![
+                text("Multiple content types test:"),
+                image(),
+                json!({"type": "resource", "resource": {
+                    "uri": "test://mixed-content-resource", "mimeType": "application/json",
+                    "text": "{\"test\":\"data\",\"value\":123}"}}),
+            ],
+            structured: None,
+            is_error: false,
+        },
+        "test_tool_with_logging" => {
+            let steps = [
+                (
+                    LogLevel::Debug,
+                    "test_tool_with_logging: starting (debug detail)",
+                ),
+                (LogLevel::Info, "Tool execution started"),
+                (LogLevel::Info, "Tool processing data"),
+                (LogLevel::Warning, "Tool emitted a warning for testing"),
+                (LogLevel::Info, "Tool execution completed"),
+            ];
+            for (i, (level, msg)) in steps.iter().enumerate() {
+                if i > 0 {
+                    sleep_ms(10).await;
+                }
+                ctx.log(*level, json!(msg));
+            }
+            ToolOut::text("Tool with logging executed successfully")
+        }
+        "test_tool_with_progress" => {
+            let mut steps = [0.0, 50.0, 100.0];
+            if ctx.has(Defect::ProgressDecreasing) {
+                steps.reverse();
+            }
+            for (i, p) in steps.iter().enumerate() {
+                if i > 0 {
+                    sleep_ms(20).await;
+                }
+                ctx.progress(
+                    *p,
+                    Some(100.0),
+                    Some(&format!("Completed step {} of {}", i + 1, steps.len())),
+                );
+            }
+            ToolOut::text("Tool with progress executed successfully")
+        }
+        "test_error_handling" => {
+            ToolOut::error("This tool intentionally returns an error for testing")
+        }
+        "test_sampling" => {
+            let prompt = arg_str(args, "prompt");
+            let params = json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}],
+                "maxTokens": 100
+            });
+            let r = ctx
+                .client_request(
+                    "sampling",
+                    Defect::SamplingWithoutCapability,
+                    "sampling",
+                    "sampling/createMessage",
+                    params,
+                )
+                .await?;
+            ToolOut::text(format!("LLM response: {}", sampled_text(&r)))
+        }
+        "test_elicitation" => {
+            let mut params = json!({
+                "message": arg_str(args, "message"),
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {
+                        "username": {"type": "string", "description": "User's response"},
+                        "email": {"type": "string", "format": "email", "description": "User's email address"}
+                    },
+                    "required": ["username", "email"]
+                }
+            });
+            if v >= Version::V2025_11_25 {
+                params["mode"] = json!("form");
+            }
+            let r = ctx
+                .client_request(
+                    "elicitation",
+                    Defect::ElicitationWithoutCapability,
+                    "elicitation",
+                    "elicitation/create",
+                    params,
+                )
+                .await?;
+            let action = r
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("(missing)");
+            let content = r.get("content").cloned().unwrap_or(Value::Null);
+            ToolOut::text(format!("User response: action={action}, content={content}"))
+        }
+        "test_url_elicitation" => {
+            if !ctx.client_supports_url_elicitation()
+                && !ctx.has(Defect::ElicitationWithoutCapability)
+            {
+                return Err(ClientError::NoCapability("elicitation").into());
+            }
+            let id = crate::random_token(16);
+            let mut params = json!({
+                "mode": "url",
+                "message": "Please open this page to finish a (simulated) authorization.",
+                "url": format!("https://example.com/authorize?session={id}"),
+            });
+            if ctx.req.version == Version::V2025_11_25 {
+                params["elicitationId"] = json!(id);
+            }
+            let r = ctx
+                .client_request(
+                    "elicitation",
+                    Defect::ElicitationWithoutCapability,
+                    "url_elicitation",
+                    "elicitation/create",
+                    params,
+                )
+                .await?;
+            let action = r
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("(missing)");
+            if action == "accept" && v == Version::V2025_11_25 {
+                // The (simulated) out-of-band interaction completes right away.
+                ctx.notify(
+                    "notifications/elicitation/complete",
+                    Some(json!({"elicitationId": id})),
+                );
+            }
+            ToolOut::text(format!("URL elicitation answered: action={action}"))
+        }
+        "test_url_elicitation_required" => {
+            if !ctx.client_supports_url_elicitation() {
+                return Ok(ToolOut::error(
+                    "This tool needs a client that supports URL mode elicitation",
+                ));
+            }
+            let id = crate::random_token(16);
+            return Err(Stop::Rpc(
+                RpcError::new(
+                    jsonrpc::URL_ELICITATION_REQUIRED,
+                    "This request requires an authorization in the browser.",
+                )
+                .with_data(json!({"elicitations": [{
+                    "mode": "url",
+                    "elicitationId": id,
+                    "url": format!("https://example.com/connect?elicitationId={id}"),
+                    "message": "Authorization is required to use this (simulated) account."
+                }]})),
+            ));
+        }
+        "json_schema_2020_12_tool" => ToolOut::text(format!(
+            "Received arguments: {}",
+            Value::Object(args.clone())
+        )),
+        "echo" => ToolOut::text(arg_str(args, "message")),
+        "add" => {
+            let a = args.get("a").and_then(Value::as_f64).unwrap_or(0.0);
+            let b = args.get("b").and_then(Value::as_f64).unwrap_or(0.0);
+            let sum = crate::server::json_number(a + b);
+            let structured = if ctx.has(Defect::StructuredContentMismatch) {
+                json!({"sum": sum.to_string()})
+            } else {
+                json!({"sum": sum})
+            };
+            ToolOut {
+                content: vec![text(structured.to_string())],
+                structured: Some(structured),
+                is_error: false,
+            }
+        }
+        "slow" => {
+            let ms = args
+                .get("ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(1000)
+                .min(60_000);
+            let step = 100u64;
+            let mut elapsed = 0u64;
+            while elapsed < ms {
+                let d = step.min(ms - elapsed);
+                sleep_ms(d).await;
+                elapsed += d;
+                let shown = if ctx.has(Defect::ProgressDecreasing) {
+                    ms - elapsed
+                } else {
+                    elapsed
+                };
+                ctx.progress(shown as f64, Some(ms as f64), None);
+            }
+            ToolOut::text(format!("Slept {ms} ms"))
+        }
+        "long_job" => {
+            let ms = args
+                .get("ms")
+                .and_then(Value::as_u64)
+                .unwrap_or(500)
+                .min(60_000);
+            let steps = 5u64;
+            for i in 1..=steps {
+                sleep_ms(ms / steps).await;
+                ctx.progress(
+                    (i * 20) as f64,
+                    Some(100.0),
+                    Some(&format!("Step {i} of {steps}")),
+                );
+            }
+            ToolOut::text(format!("Long job finished after {ms} ms"))
+        }
+        "get_resource_link" => ToolOut {
+            content: vec![
+                text("Here is a link to a resource:"),
+                json!({"type": "resource_link", "uri": "test://static-text", "name": "static-text",
+                       "description": "A static text resource", "mimeType": "text/plain"}),
+            ],
+            structured: None,
+            is_error: false,
+        },
+        "list_roots" => {
+            let r = ctx
+                .client_request(
+                    "roots",
+                    Defect::RootsWithoutCapability,
+                    "roots",
+                    "roots/list",
+                    json!({}),
+                )
+                .await?;
+            let roots = r
+                .get("roots")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let uris: Vec<String> = roots
+                .iter()
+                .map(|r| {
+                    let uri = r.get("uri").and_then(Value::as_str).unwrap_or("?");
+                    match r.get("name").and_then(Value::as_str) {
+                        Some(n) => format!("{uri} ({n})"),
+                        None => uri.to_string(),
+                    }
+                })
+                .collect();
+            ToolOut::text(format!("{} root(s): {}", uris.len(), uris.join(", ")))
+        }
+        "update_watched" => {
+            let rev = crate::resources::touch_watched(ctx);
+            ToolOut::text(format!("test://watched-resource is now at revision {rev}"))
+        }
+        "toggle_extra_tool" => {
+            let enabled = {
+                let mut s = ctx.conn.state();
+                s.extra_tool = !s.extra_tool;
+                s.extra_tool
+            };
+            ctx.notify("notifications/tools/list_changed", None);
+            ToolOut::text(format!(
+                "extra_tool is now {}",
+                if enabled { "enabled" } else { "disabled" }
+            ))
+        }
+        "extra_tool" => ToolOut::text("extra_tool ran"),
+        other => {
+            return Err(Stop::Rpc(RpcError::invalid_params(format!(
+                "Unknown tool: {other}"
+            ))));
+        }
+    })
+}

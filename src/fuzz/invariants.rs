@@ -1,0 +1,689 @@
+//! What the server owes each fuzz message, and the checker that holds it to that.
+//!
+//! Every generated message carries its expectations ([`Expect`]): a reply with the
+//! same id (and id type) in an allowed class, silence (notifications), an error with
+//! id null (unparsable or uncorrelatable input), or nothing in particular. The
+//! [`SessionCheck`] consumes what the server sends, window by window, and turns every
+//! broken invariant into a [`Violation`]. Pure: no IO, no clock.
+
+use crate::schema::{SchemaSet, Sender};
+use crate::spec::{Level, ProtocolVersion, error_code};
+use crate::wire::{Id, Kind, Message};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The outcome classes a reply may have.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Class {
+    /// A result or an error: the spec leaves the choice open.
+    Any,
+    Result,
+    /// An error; when the list is not empty, with one of these codes.
+    Error(Vec<i64>),
+}
+
+impl Class {
+    fn describe(&self) -> String {
+        match self {
+            Class::Any => "any answer".into(),
+            Class::Result => "a result".into(),
+            Class::Error(c) if c.is_empty() => "an error".into(),
+            Class::Error(c) => format!("an error with code {}", codes_text(c)),
+        }
+    }
+
+    /// Whether the spec fixes the class (used by the differential oracle).
+    pub fn definitive(&self) -> bool {
+        !matches!(self, Class::Any)
+    }
+}
+
+pub fn codes_text(codes: &[i64]) -> String {
+    codes.iter().map(i64::to_string).collect::<Vec<_>>().join(" or ")
+}
+
+/// A reply owed to a request with a correlatable id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub id: Id,
+    pub class: Class,
+    /// Level of a result where an error is due, or the reverse.
+    pub level: Level,
+    /// Level of a wrong error code within the right class.
+    pub code_level: Level,
+    /// The reply may be missing (a cancelled request, a reused id, a stream).
+    pub optional: bool,
+    /// A -32700/-32600 error with id null may stand in for the reply (a parser that
+    /// gives up on deep nesting or size cannot know the id).
+    pub alt_null: bool,
+}
+
+/// An error with id null owed to input whose id cannot be known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NullError {
+    pub codes: Vec<i64>,
+    /// An id the server may echo instead of null (the input had a readable id).
+    pub echo: Option<Value>,
+    /// Level of a missing answer.
+    pub answer_level: Level,
+    /// Level of a wrong code (or of a result where the error is due).
+    pub code_level: Level,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    Reply(Reply),
+    /// No response: a notification.
+    Silence,
+    NullError(NullError),
+    /// Anything or nothing with these ids (or id null), at most one each: e.g. a batch
+    /// in a version without batches.
+    Lenient(Vec<Id>),
+}
+
+/// One broken invariant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The invariant: `server-exited`, `no-response`, `duplicate-response`,
+    /// `id-mismatch`, `unsolicited-response`, `error-class`, `schema`,
+    /// `invalid-output`, `not-responsive`, `unanswered-invalid`, `divergence`.
+    pub kind: &'static str,
+    /// What makes two violations the same finding (kind plus generator or method).
+    pub key: String,
+    pub level: Level,
+    pub message: String,
+    /// The message (index into the sequence) the violation is about, when known.
+    pub msg: Option<usize>,
+    /// The window (pipelined group of messages) where it was seen.
+    pub window: usize,
+}
+
+/// What came back for one message, for the differential oracle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Result(Vec<String>),
+    Error(Option<i64>),
+}
+
+impl Answer {
+    pub fn describe(&self) -> String {
+        match self {
+            Answer::Result(members) => format!("a result with members [{}]", members.join(", ")),
+            Answer::Error(Some(c)) => format!("error {c}"),
+            Answer::Error(None) => "an error without code".into(),
+        }
+    }
+}
+
+pub fn id_key(id: &Id) -> String {
+    id.to_string()
+}
+
+/// The id as text without its JSON type: `1` and `"1"` collide here.
+fn loose_key(id: &Id) -> String {
+    match id {
+        Id::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+struct Slot {
+    key: String,
+    loose: String,
+    id: Id,
+    min: u32,
+    max: u32,
+    got: u32,
+    classes: Vec<(Class, Level, Level)>,
+    msg: usize,
+    label: &'static str,
+    method: Option<String>,
+    alt_null: bool,
+    sentinel: bool,
+}
+
+struct NullSlot {
+    codes: Vec<i64>,
+    echo_key: Option<String>,
+    answer_level: Level,
+    code_level: Level,
+    msg: usize,
+    label: &'static str,
+    got: bool,
+}
+
+struct Done {
+    msg: usize,
+    label: &'static str,
+    got: u32,
+    max: u32,
+}
+
+/// The description of one message the checker needs (a view of `FuzzMessage`).
+pub struct Sent<'a> {
+    pub index: usize,
+    pub label: &'static str,
+    pub method: Option<&'a str>,
+    pub expects: &'a [Expect],
+    pub sentinel: bool,
+}
+
+/// Holds one server session to the invariants, window by window.
+pub struct SessionCheck<'a> {
+    version: ProtocolVersion,
+    schemas: &'a SchemaSet,
+    batches_allowed: bool,
+    window: usize,
+    window_has_batch: bool,
+    slots: Vec<Slot>,
+    nulls: Vec<NullSlot>,
+    deferred: Vec<NullSlot>,
+    done: HashMap<String, Done>,
+    pub violations: Vec<Violation>,
+    /// Per message index: what came back.
+    pub answers: HashMap<usize, Vec<Answer>>,
+}
+
+impl<'a> SessionCheck<'a> {
+    pub fn new(version: ProtocolVersion, schemas: &'a SchemaSet) -> SessionCheck<'a> {
+        SessionCheck {
+            version,
+            schemas,
+            batches_allowed: version == ProtocolVersion::V2025_03_26,
+            window: 0,
+            window_has_batch: false,
+            slots: Vec::new(),
+            nulls: Vec::new(),
+            deferred: Vec::new(),
+            done: HashMap::new(),
+            violations: Vec::new(),
+            answers: HashMap::new(),
+        }
+    }
+
+    /// Start a window: the messages about to be sent, with their planned expectations.
+    pub fn open_window(&mut self, window: usize, sent: &[Sent<'_>]) {
+        self.window = window;
+        self.window_has_batch = false;
+        for s in sent {
+            for e in s.expects {
+                match e {
+                    Expect::Reply(r) => self.add_slot(s, r.id.clone(), if r.optional { 0 } else { 1 }, 1, (r.class.clone(), r.level, r.code_level), r.alt_null),
+                    Expect::Lenient(ids) => {
+                        self.window_has_batch = true;
+                        for id in ids {
+                            self.add_slot(s, id.clone(), 0, 1, (Class::Any, Level::May, Level::May), true);
+                        }
+                    }
+                    Expect::NullError(n) => self.nulls.push(NullSlot {
+                        codes: n.codes.clone(),
+                        echo_key: n.echo.as_ref().and_then(Id::from_value).map(|i| id_key(&i)),
+                        answer_level: n.answer_level,
+                        code_level: n.code_level,
+                        msg: s.index,
+                        label: s.label,
+                        got: false,
+                    }),
+                    Expect::Silence => {}
+                }
+            }
+            if s.expects.len() > 1 && s.expects.iter().all(|e| matches!(e, Expect::Reply(_) | Expect::Silence)) {
+                self.window_has_batch = true;
+            }
+        }
+    }
+
+    fn add_slot(&mut self, s: &Sent<'_>, id: Id, min: u32, max: u32, class: (Class, Level, Level), alt_null: bool) {
+        let key = id_key(&id);
+        if let Some(slot) = self.slots.iter_mut().find(|x| x.key == key) {
+            // A reused id within the window: one more answer may come.
+            slot.min = slot.min.max(min);
+            slot.max += max;
+            slot.classes.push(class);
+            slot.alt_null |= alt_null;
+            return;
+        }
+        let mut max = max;
+        if let Some(d) = self.done.remove(&key) {
+            // A reused id of an earlier window: its late answers count here.
+            max += d.max.saturating_sub(d.got);
+        }
+        self.slots.push(Slot {
+            loose: loose_key(&id),
+            key,
+            id,
+            min,
+            max,
+            got: 0,
+            classes: vec![class],
+            msg: s.index,
+            label: s.label,
+            method: s.method.map(str::to_string),
+            alt_null,
+            sentinel: s.sentinel,
+        });
+    }
+
+    /// Whether everything the window owes has come (optional answers excepted).
+    pub fn window_complete(&self) -> bool {
+        self.slots.iter().all(|s| s.got >= s.min)
+            && self.nulls.iter().all(|n| n.got || n.answer_level != Level::Must)
+    }
+
+    /// Close the window: missing answers become violations (or, for answers that are
+    /// only recommended, deferred: they may still come later in the session).
+    pub fn close_window(&mut self, timeout_ms: u128) {
+        for s in std::mem::take(&mut self.slots) {
+            if s.got < s.min {
+                let (kind, text) = if s.sentinel {
+                    ("not-responsive", format!("the server no longer answers {} (id {}) within {timeout_ms} ms", s.method.as_deref().unwrap_or("?"), s.id))
+                } else {
+                    ("no-response", format!("no response to {} message #{} (id {}) within {timeout_ms} ms", s.label, s.msg + 1, s.id))
+                };
+                let key = if s.sentinel { kind.to_string() } else { format!("{kind}:{}", s.label) };
+                self.violation(kind, key, Level::Must, text, Some(s.msg));
+            }
+            self.done.insert(s.key.clone(), Done { msg: s.msg, label: s.label, got: s.got, max: s.max });
+        }
+        for n in std::mem::take(&mut self.nulls) {
+            if n.got {
+                continue;
+            }
+            if n.answer_level == Level::Must {
+                let text = format!("no error response (id null) to {} message #{} within {timeout_ms} ms", n.label, n.msg + 1);
+                self.violation("no-response", format!("no-response:{}", n.label), Level::Must, text, Some(n.msg));
+            } else {
+                self.deferred.push(n);
+            }
+        }
+    }
+
+    /// At the end of the session: recommended answers that never came.
+    pub fn finish(&mut self) {
+        for n in std::mem::take(&mut self.deferred) {
+            let text = format!(
+                "no error response to {} message #{} (JSON-RPC answers invalid input with an error, id null, code {})",
+                n.label,
+                n.msg + 1,
+                codes_text(&n.codes)
+            );
+            self.violation("unanswered-invalid", format!("unanswered-invalid:{}", n.label), n.answer_level, text, Some(n.msg));
+        }
+    }
+
+    /// The server died: what it still owed is part of that one finding.
+    pub fn abandon(&mut self) {
+        self.slots.clear();
+        self.nulls.clear();
+        self.deferred.clear();
+    }
+
+    /// The server's output ended.
+    pub fn closed(&mut self, reason: &str) {
+        self.violation("server-exited", "server-exited".into(), Level::Must, format!("the server died: {reason}"), None);
+    }
+
+    pub fn send_failed(&mut self, reason: &str, msg: usize) {
+        self.violation("server-exited", "server-exited".into(), Level::Must, format!("cannot send message #{}: {reason}", msg + 1), Some(msg));
+    }
+
+    pub fn bad_frame(&mut self, reason: &str, raw: &[u8]) {
+        self.violation("invalid-output", "invalid-output".into(), Level::Must, format!("stdout is not JSON-RPC: {reason}: {}", preview(raw)), None);
+    }
+
+    /// One frame from the server. Returns server-to-client requests the caller must
+    /// answer.
+    pub fn frame(&mut self, msg: Message) -> Vec<Message> {
+        let mut requests = Vec::new();
+        self.observe(msg, &mut requests, false);
+        requests
+    }
+
+    fn observe(&mut self, msg: Message, requests: &mut Vec<Message>, in_batch: bool) {
+        match &msg.kind {
+            Kind::Invalid { reason } => {
+                let text = format!("the server sent an invalid JSON-RPC message ({reason}): {}", preview(&msg.raw));
+                self.violation("invalid-output", "invalid-output".into(), Level::Must, text, None);
+                // Still count it as the answer it tries to be, so one fault is one finding.
+                if let Some(id) = msg.value.as_ref().and_then(|v| v.get("id")).and_then(Id::from_value) {
+                    let key = id_key(&id);
+                    if let Some(slot) = self.slots.iter_mut().find(|s| s.key == key) {
+                        slot.got += 1;
+                    }
+                }
+            }
+            Kind::Batch => {
+                if in_batch || !(self.batches_allowed || self.window_has_batch) {
+                    let text = format!("the server sent a JSON-RPC batch, which protocol version {} does not have: {}", self.version, preview(&msg.raw));
+                    self.violation("invalid-output", "invalid-output:batch".into(), Level::Must, text, None);
+                    return;
+                }
+                let items = msg.value.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+                if items.is_empty() {
+                    self.violation("invalid-output", "invalid-output:batch".into(), Level::Must, "the server sent an empty batch".into(), None);
+                }
+                for item in items {
+                    self.observe(Message::from_value(item), requests, true);
+                }
+            }
+            Kind::Notification { method } => {
+                let method = method.clone();
+                self.validate(&msg, None, &format!("{method} notification"), &format!("schema:{method}"), None);
+            }
+            Kind::Request { method, .. } => {
+                let method = method.clone();
+                self.validate(&msg, None, &format!("{method} request"), &format!("schema:{method}"), None);
+                requests.push(msg);
+            }
+            Kind::Response { id } | Kind::ErrorResponse { id, .. } => {
+                let id = id.clone();
+                self.response(&id, &msg);
+            }
+        }
+    }
+
+    fn response(&mut self, id: &Id, msg: &Message) {
+        let answer = answer_of(msg);
+        let key = id_key(id);
+        if *id != Id::Null {
+            if let Some(i) = self.slots.iter().position(|s| s.key == key) {
+                self.answer_slot(i, msg, answer, false);
+                return;
+            }
+            if let Some(d) = self.done.get_mut(&key) {
+                d.got += 1;
+                if d.got > d.max {
+                    let (m, label) = (d.msg, d.label);
+                    let text = format!("a second response to {label} message #{} (id {id}): {}", m + 1, preview(&msg.raw));
+                    self.violation("duplicate-response", "duplicate-response".into(), Level::Must, text, Some(m));
+                    return;
+                }
+                return;
+            }
+            if let Some(i) = self.nulls.iter().position(|n| !n.got && n.echo_key.as_deref() == Some(key.as_str())) {
+                self.answer_null(i, msg, answer);
+                return;
+            }
+            let loose = loose_key(id);
+            if let Some(i) = self.slots.iter().position(|s| s.loose == loose) {
+                let s = &self.slots[i];
+                let text = format!(
+                    "the response to {} message #{} carries id {id}, but the request's id was {}: ids must be echoed with their JSON type",
+                    s.label,
+                    s.msg + 1,
+                    s.id
+                );
+                let m = s.msg;
+                self.violation("id-mismatch", "id-mismatch".into(), Level::Must, text, Some(m));
+                self.answer_slot(i, msg, answer, true);
+                return;
+            }
+            let text = format!("a response with id {id} answers no request the fuzzer sent: {}", preview(&msg.raw));
+            self.validate(msg, None, "response", "schema:response", None);
+            self.violation("unsolicited-response", "unsolicited-response".into(), Level::Must, text, None);
+            return;
+        }
+        // id null: an error for input whose id could not be read.
+        let code = match answer {
+            Answer::Error(c) => c,
+            Answer::Result(_) => None,
+        };
+        let pick = self
+            .nulls
+            .iter()
+            .position(|n| !n.got && code.is_some_and(|c| n.codes.contains(&c)))
+            .or_else(|| self.nulls.iter().position(|n| !n.got));
+        if let Some(i) = pick {
+            self.answer_null(i, msg, answer);
+            return;
+        }
+        let deferred = self
+            .deferred
+            .iter()
+            .position(|n| code.is_some_and(|c| n.codes.contains(&c)))
+            .or(if self.deferred.is_empty() { None } else { Some(0) });
+        if let Some(i) = deferred {
+            let n = self.deferred.remove(i);
+            self.nulls.push(n);
+            let last = self.nulls.len() - 1;
+            self.answer_null(last, msg, answer);
+            // An answer that came late is still an answer; the slot is done.
+            self.nulls.pop();
+            return;
+        }
+        let parser_gave_up = code.is_some_and(|c| c == error_code::PARSE_ERROR || c == error_code::INVALID_REQUEST);
+        if parser_gave_up {
+            if let Some(i) = self.slots.iter().position(|s| s.alt_null && s.got < s.max) {
+                let s = &mut self.slots[i];
+                s.got += 1;
+                let m = s.msg;
+                self.answers.entry(m).or_default().push(answer);
+                self.validate(msg, None, "error response", "schema:error", Some(m));
+                return;
+            }
+        }
+        self.validate(msg, None, "error response", "schema:error", None);
+        let text = format!(
+            "an error response with id null answers nothing the fuzzer sent (a response to a notification?): {}",
+            preview(&msg.raw)
+        );
+        self.violation("unsolicited-response", "unsolicited-response".into(), Level::Must, text, None);
+    }
+
+    fn answer_slot(&mut self, i: usize, msg: &Message, answer: Answer, id_changed: bool) {
+        let (m, label, method);
+        {
+            let s = &mut self.slots[i];
+            s.got += 1;
+            m = s.msg;
+            label = s.label;
+            method = s.method.clone();
+            if s.got > s.max {
+                let text = format!("a second response to {label} message #{} (id {}): {}", m + 1, s.id, preview(&msg.raw));
+                self.violation("duplicate-response", "duplicate-response".into(), Level::Must, text, Some(m));
+                return;
+            }
+        }
+        self.answers.entry(m).or_default().push(answer.clone());
+        if !id_changed {
+            let what = match &method {
+                Some(mm) => format!("response to {mm}"),
+                None => "response".into(),
+            };
+            let key = format!("schema:{}", method.as_deref().unwrap_or("response"));
+            self.validate(msg, method.as_deref(), &what, &key, Some(m));
+        }
+        let s = &self.slots[i];
+        let classes = s.classes.clone();
+        let sentinel = s.sentinel;
+        if classes.iter().any(|(c, _, _)| class_accepts(c, &answer)) {
+            return;
+        }
+        let (class, level, code_level) = classes[0].clone();
+        let wrong_class = matches!((&class, &answer), (Class::Result, Answer::Error(_)) | (Class::Error(_), Answer::Result(_)));
+        let level = if wrong_class { level } else { code_level };
+        let (kind, key) = if sentinel { ("not-responsive", "not-responsive".to_string()) } else { ("error-class", format!("error-class:{label}")) };
+        let text = format!("{label} message #{}: expected {}, got {}", m + 1, class.describe(), answer.describe());
+        self.violation(kind, key, level, text, Some(m));
+    }
+
+    fn answer_null(&mut self, i: usize, msg: &Message, answer: Answer) {
+        let n = &mut self.nulls[i];
+        n.got = true;
+        let (m, label, codes, code_level) = (n.msg, n.label, n.codes.clone(), n.code_level);
+        self.answers.entry(m).or_default().push(answer.clone());
+        self.validate(msg, None, "error response", "schema:error", Some(m));
+        let ok = matches!(answer, Answer::Error(Some(c)) if codes.contains(&c));
+        if !ok {
+            let text = format!("{label} message #{}: expected an error with code {}, got {}", m + 1, codes_text(&codes), answer.describe());
+            self.violation("error-class", format!("error-class:{label}"), code_level, text, Some(m));
+        }
+    }
+
+    fn validate(&mut self, msg: &Message, request_method: Option<&str>, what: &str, key: &str, index: Option<usize>) {
+        let Some(value) = &msg.value else { return };
+        let findings = self.schemas.validate_message(self.version, value, Sender::Server, request_method);
+        if let Some(f) = findings.first() {
+            let at = if f.instance_path.is_empty() { "(root)" } else { f.instance_path.as_str() };
+            let text = format!(
+                "schema: {what} violates {} at {at}: {} (rule `{}`, schema {}){}",
+                f.definition,
+                f.message,
+                f.rule,
+                f.schema_path,
+                if findings.len() > 1 { format!(" and {} more", findings.len() - 1) } else { String::new() }
+            );
+            self.violation("schema", key.to_string(), Level::Must, text, index);
+        }
+    }
+
+    fn violation(&mut self, kind: &'static str, key: String, level: Level, message: String, msg: Option<usize>) {
+        self.violations.push(Violation { kind, key, level, message, msg, window: self.window });
+    }
+}
+
+fn class_accepts(class: &Class, answer: &Answer) -> bool {
+    match (class, answer) {
+        (Class::Any, _) => true,
+        (Class::Result, Answer::Result(_)) => true,
+        (Class::Error(codes), Answer::Error(c)) => codes.is_empty() || c.is_some_and(|c| codes.contains(&c)),
+        _ => false,
+    }
+}
+
+pub fn answer_of(msg: &Message) -> Answer {
+    match (&msg.kind, &msg.value) {
+        (Kind::Response { .. }, Some(v)) => {
+            let mut members: Vec<String> = v
+                .get("result")
+                .and_then(Value::as_object)
+                .map(|o| o.keys().filter(|k| *k != "_meta").cloned().collect())
+                .unwrap_or_default();
+            members.sort();
+            Answer::Result(members)
+        }
+        (Kind::ErrorResponse { code, .. }, _) => Answer::Error(*code),
+        (_, Some(v)) if v.get("error").is_some() => Answer::Error(v.pointer("/error/code").and_then(Value::as_i64)),
+        _ => Answer::Result(Vec::new()),
+    }
+}
+
+pub fn preview(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(200)]).into_owned();
+    if raw.len() > 200 { format!("{text}… ({} bytes)", raw.len()) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sent<'a>(index: usize, expects: &'a [Expect]) -> Sent<'a> {
+        Sent { index, label: "valid/ping", method: Some("ping"), expects, sentinel: false }
+    }
+
+    fn reply(id: i64) -> Expect {
+        Expect::Reply(Reply {
+            id: Id::Number(id.into()),
+            class: Class::Result,
+            level: Level::Must,
+            code_level: Level::Must,
+            optional: false,
+            alt_null: false,
+        })
+    }
+
+    fn frame(v: Value) -> Message {
+        Message::from_value(v)
+    }
+
+    #[test]
+    fn one_reply_with_the_same_id_passes() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let e = [reply(1)];
+        c.open_window(0, &[sent(0, &e)]);
+        assert!(!c.window_complete());
+        c.frame(frame(json!({"jsonrpc":"2.0","id":1,"result":{}})));
+        assert!(c.window_complete());
+        c.close_window(100);
+        c.finish();
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    #[test]
+    fn string_echo_of_a_numeric_id_is_an_id_mismatch() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let e = [reply(7)];
+        c.open_window(0, &[sent(0, &e)]);
+        c.frame(frame(json!({"jsonrpc":"2.0","id":"7","result":{}})));
+        assert!(c.window_complete());
+        c.close_window(100);
+        assert_eq!(c.violations.len(), 1);
+        assert_eq!(c.violations[0].kind, "id-mismatch");
+    }
+
+    #[test]
+    fn duplicates_late_duplicates_and_unsolicited_answers_are_caught() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let e = [reply(1)];
+        let silent = [Expect::Silence];
+        c.open_window(0, &[sent(0, &e), sent(1, &silent)]);
+        c.frame(frame(json!({"jsonrpc":"2.0","id":1,"result":{}})));
+        c.close_window(100);
+        c.open_window(1, &[]);
+        c.frame(frame(json!({"jsonrpc":"2.0","id":1,"result":{}})));
+        c.frame(frame(json!({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"x"}})));
+        let kinds: Vec<_> = c.violations.iter().map(|v| v.kind).collect();
+        assert_eq!(kinds, ["duplicate-response", "unsolicited-response"]);
+    }
+
+    #[test]
+    fn null_errors_match_by_code_and_late_answers_clear_deferred_ones() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let parse = [Expect::NullError(NullError {
+            codes: vec![-32700],
+            echo: None,
+            answer_level: Level::Should,
+            code_level: Level::Must,
+        })];
+        c.open_window(0, &[sent(0, &parse)]);
+        assert!(c.window_complete(), "a recommended answer does not hold the window");
+        c.close_window(100);
+        c.open_window(1, &[]);
+        c.frame(frame(json!({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}})));
+        c.close_window(100);
+        c.finish();
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        c.open_window(0, &[sent(0, &parse)]);
+        c.frame(frame(json!({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"x"}})));
+        c.close_window(100);
+        assert_eq!(c.violations[0].kind, "error-class");
+        assert_eq!(c.violations[0].level, Level::Must);
+    }
+
+    #[test]
+    fn missing_answers_and_wrong_classes_are_violations() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let unknown = [Expect::Reply(Reply {
+            id: Id::Number(2.into()),
+            class: Class::Error(vec![-32601]),
+            level: Level::Must,
+            code_level: Level::Must,
+            optional: false,
+            alt_null: false,
+        })];
+        let e = [reply(1)];
+        c.open_window(0, &[sent(0, &e), sent(1, &unknown)]);
+        c.frame(frame(json!({"jsonrpc":"2.0","id":2,"error":{"code":-32600,"message":"x"}})));
+        c.close_window(100);
+        let kinds: Vec<_> = c.violations.iter().map(|v| v.kind).collect();
+        assert_eq!(kinds, ["error-class", "no-response"]);
+    }
+}
