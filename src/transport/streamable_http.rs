@@ -286,7 +286,6 @@ impl Inner {
         if method == Method::POST {
             h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
-        let initialize = out.is_some_and(|o| o.method.as_deref() == Some("initialize"));
         let state = self.state();
         let stateless = state.intended.is_some_and(ProtocolVersion::is_stateless);
         if stateless {
@@ -304,7 +303,9 @@ impl Inner {
                     h.insert(http::MCP_NAME, n);
                 }
             }
-        } else if !initialize {
+        } else {
+            // An initialize inside a session is sent in it (a second initialize is the
+            // server's to refuse); starting a new session clears the id first.
             if let Some(s) = &state.session {
                 h.insert(http::SESSION_ID, s.clone());
             }
@@ -378,8 +379,9 @@ impl Inner {
                 );
             }
         }
-        if !self.stateless() {
-            self.state().session = id;
+        // No id: the server keeps no sessions, or refused a second initialize inside one.
+        if let Some(id) = id.filter(|_| !self.stateless()) {
+            self.state().session = Some(id);
         }
     }
 
@@ -431,7 +433,7 @@ impl Inner {
                 let what = media.as_deref().map(|m| format!("Content-Type {m}")).unwrap_or("no Content-Type".into());
                 self.finding(
                     Level::Must,
-                    format!("a request was answered {status} with {what}; it must be application/json or text/event-stream"),
+                    format!("a request was answered {status} with {what}, not application/json or text/event-stream"),
                 );
             }
             _ => {}
