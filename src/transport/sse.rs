@@ -177,10 +177,10 @@ impl Transport for SseTransport {
         }
         self.closed = true;
         let _ = self.shutdown.send(true);
-        if let Some(mut reader) = self.reader.take() {
-            if tokio::time::timeout(Duration::from_millis(250), &mut reader).await.is_err() {
-                reader.abort();
-            }
+        if let Some(mut reader) = self.reader.take()
+            && tokio::time::timeout(Duration::from_millis(250), &mut reader).await.is_err()
+        {
+            reader.abort();
         }
         let report = CloseReport { ended_cleanly: true, detail: "closed the SSE stream (the legacy transport's session ends with it)".into() };
         self.transcript.note(&report.detail);

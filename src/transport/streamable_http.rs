@@ -310,10 +310,8 @@ impl Inner {
                 h.insert(http::SESSION_ID, s.clone());
             }
             // The header exists from 2025-06-18; a 2025-03-26 session goes without.
-            if let Some(v) = state.negotiated.as_deref().filter(|v| *v >= "2025-06-18") {
-                if let Ok(v) = HeaderValue::from_str(v) {
-                    h.insert(http::PROTOCOL_VERSION, v);
-                }
+            if let Some(v) = state.negotiated.as_deref().filter(|v| *v >= "2025-06-18").and_then(|v| HeaderValue::from_str(v).ok()) {
+                h.insert(http::PROTOCOL_VERSION, v);
             }
         }
         drop(state);
@@ -334,10 +332,10 @@ impl Inner {
 
     async fn frame(&self, bytes: Vec<u8>, ctx: &mut StreamCtx) -> bool {
         self.transcript.record(Dir::In, &bytes);
-        if ctx.initialize {
-            if let Some(v) = http::negotiated_version(&bytes) {
-                self.state().negotiated = Some(v);
-            }
+        if ctx.initialize
+            && let Some(v) = http::negotiated_version(&bytes)
+        {
+            self.state().negotiated = Some(v);
         }
         if ctx.id.as_ref().is_some_and(|id| http::answers(&bytes, id)) {
             ctx.answered = true;
@@ -368,16 +366,14 @@ impl Inner {
     /// The session id of an initialize response: kept, and checked.
     fn take_session(&self, response: &Response) {
         let id = response.headers().get(http::SESSION_ID).cloned();
-        if let Some(id) = &id {
-            if !http::is_visible_ascii(id.as_bytes()) {
-                self.finding(
-                    Level::Must,
-                    format!(
-                        "the session id {:?} contains characters outside visible ASCII (0x21 to 0x7E)",
-                        String::from_utf8_lossy(id.as_bytes())
-                    ),
-                );
-            }
+        if let Some(id) = id.as_ref().filter(|id| !http::is_visible_ascii(id.as_bytes())) {
+            self.finding(
+                Level::Must,
+                format!(
+                    "the session id {:?} contains characters outside visible ASCII (0x21 to 0x7E)",
+                    String::from_utf8_lossy(id.as_bytes())
+                ),
+            );
         }
         // No id: the server keeps no sessions, or refused a second initialize inside one.
         if let Some(id) = id.filter(|_| !self.stateless()) {
@@ -752,13 +748,13 @@ impl Inner {
         let mut frames = Vec::new();
         while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, response.chunk()).await {
             for item in parser.feed(&chunk) {
-                if let SseItem::Event(e) = item {
-                    if let Some(d) = e.data.filter(|d| !d.is_empty()) {
-                        let done = http::answers(&d, id);
-                        frames.push(d);
-                        if done {
-                            return frames;
-                        }
+                if let SseItem::Event(e) = item
+                    && let Some(d) = e.data.filter(|d| !d.is_empty())
+                {
+                    let done = http::answers(&d, id);
+                    frames.push(d);
+                    if done {
+                        return frames;
                     }
                 }
             }
