@@ -191,6 +191,11 @@ pub struct Step {
     /// Wait without expecting anything.
     #[serde(default)]
     pub sleep_ms: Option<u64>,
+    /// One raw HTTP request outside the message flow (HTTP transports only; the case is
+    /// skipped on others). `expect` and `bind` see the response as
+    /// `{"status", "headers", "content_type", "body", "json", "events", "messages", "complete"}`.
+    #[serde(default)]
+    pub http: Option<HttpSpec>,
 
     /// What the response (or awaited message) must look like.
     #[serde(default)]
@@ -198,6 +203,11 @@ pub struct Step {
     /// Values to remember from the response, by name.
     #[serde(default)]
     pub bind: BTreeMap<String, Binding>,
+    /// Skip the case, with `because`, unless these hold for the step's response (before
+    /// `expect`): for rules that apply only when the server chose an option the spec
+    /// leaves open (a session id, an SSE response, letting clients end sessions).
+    #[serde(default)]
+    pub skip_unless: Option<SkipUnless>,
     /// Level of this step's expectations, when it differs from the case's.
     #[serde(default)]
     pub level: Option<Level>,
@@ -216,6 +226,7 @@ impl Step {
             self.no_response_ms.is_some(),
             self.close.is_some(),
             self.sleep_ms.is_some(),
+            self.http.is_some(),
         ]
         .into_iter()
         .filter(|b| *b)
@@ -243,6 +254,43 @@ pub struct RequestSpec {
 
 fn yes() -> bool {
     true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSpec {
+    /// `GET`, `POST` (default), `DELETE`...
+    #[serde(default = "post")]
+    pub method: String,
+    /// Headers over the transport's defaults (Accept, Content-Type, session id, protocol
+    /// version, the stateless `Mcp-*` headers, the user's); `null` leaves one out.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Option<String>>,
+    /// A JSON body; a request gets the stateless-era `_meta` as `request` does, unless `meta` is false.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// A body sent byte for byte instead.
+    #[serde(default)]
+    pub body_raw: Option<String>,
+    #[serde(default = "yes")]
+    pub meta: bool,
+    /// How long to read the response body (capped by the run's timeout).
+    #[serde(default)]
+    pub read_ms: Option<u64>,
+    /// Stop reading an SSE body at its first JSON-RPC response (default true).
+    #[serde(default = "yes")]
+    pub stop_at_response: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkipUnless {
+    pub assert: Vec<Assertion>,
+    pub because: String,
+}
+
+fn post() -> String {
+    "POST".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]

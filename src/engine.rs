@@ -7,12 +7,12 @@
 //! everything it sends or waits for goes through the `Transport` it is given, and
 //! every wait has a deadline.
 
-use crate::case::{Binding, Case, Expect, Outcome, Setup, Step, WaitKind};
+use crate::case::{Binding, Case, Expect, HttpSpec, Outcome, Setup, Step, WaitKind};
 use crate::check::session_rules::SessionRules;
 use crate::check::{matchers, synth};
 use crate::schema::{SchemaSet, Sender};
 use crate::spec::{Level, ProtocolVersion, TransportKind, meta_key};
-use crate::transport::{Event, Transport};
+use crate::transport::{Event, HttpError, HttpRequest, Transport};
 use crate::verdict::{Finding, Status, decide};
 use crate::wire::{Id, Kind, Message};
 use serde_json::{Map, Value, json};
@@ -57,6 +57,7 @@ pub async fn run_case(case: &Case, ctx: &Context, transport: &mut dyn Transport)
     if !session.closed {
         session.transport.close(ctx.close_grace).await;
     }
+    session.take_transport_findings();
     let (status, message) = decide(&session.findings);
     match flow {
         Err(Stop::Skip(reason)) if session.findings.is_empty() => {
@@ -93,6 +94,8 @@ struct Session<'a> {
     probing: bool,
     rules: SessionRules,
     findings_dropped: usize,
+    /// Requests the transport says will get no response (id, HTTP status, why).
+    unanswered: Vec<(Option<Id>, Option<u16>, String)>,
 }
 
 /// Findings kept per case; a server that floods invalid output is reported, not stored.
@@ -100,6 +103,7 @@ const MAX_FINDINGS: usize = 50;
 
 impl<'a> Session<'a> {
     fn new(case: &'a Case, ctx: &'a Context, transport: &'a mut dyn Transport) -> Session<'a> {
+        transport.set_protocol_version(ctx.version);
         let client_capabilities =
             case.client.capabilities.clone().unwrap_or_else(|| default_client_capabilities(ctx.version));
         let mut bindings = BTreeMap::new();
@@ -121,6 +125,7 @@ impl<'a> Session<'a> {
             probing: false,
             rules: SessionRules::default(),
             findings_dropped: 0,
+            unanswered: Vec::new(),
         }
     }
 
@@ -228,6 +233,7 @@ impl<'a> Session<'a> {
                 Some(id) => self.await_response(&id, self.ctx.timeout, label).await?,
                 None => self.await_any_response(self.ctx.timeout, label).await?,
             };
+            self.skip_unless(step, msg.value.as_ref().unwrap_or(&Value::Null))?;
             self.judge(step, &msg, level, label)?;
             return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
         }
@@ -276,6 +282,9 @@ impl<'a> Session<'a> {
             }
             return Ok(());
         }
+        if let Some(h) = &step.http {
+            return self.http_step(step, h, level, label).await;
+        }
         if let Some(ms) = step.sleep_ms {
             let until = Instant::now() + Duration::from_millis(ms);
             while Instant::now() < until {
@@ -285,10 +294,71 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// `skip_unless`: the rule does not apply to what the server chose.
+    fn skip_unless(&mut self, step: &Step, value: &Value) -> Flow<()> {
+        let Some(s) = &step.skip_unless else { return Ok(()) };
+        for a in &s.assert {
+            let a = self.substitute_assertion(a)?;
+            if !matchers::satisfies(value, std::slice::from_ref(&a)) {
+                return Err(Stop::Skip(s.because.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// A raw HTTP exchange: the expectations judge the HTTP response as a JSON value.
+    async fn http_step(&mut self, step: &Step, h: &HttpSpec, level: Level, label: &str) -> Flow<()> {
+        let mut headers = Vec::new();
+        for (k, v) in &h.headers {
+            let v = v.as_ref().map(|v| self.substitute_str(v)).transpose()?;
+            headers.push((k.clone(), v));
+        }
+        let body = match (&h.body, &h.body_raw) {
+            (Some(b), _) => {
+                let mut b = self.substitute(b)?;
+                let is_request = b.get("method").is_some() && b.get("id").is_some();
+                if h.meta && is_request && self.ctx.version.is_stateless() {
+                    b["params"] = self.with_meta(b.get("params").cloned());
+                }
+                Some(serde_json::to_vec(&b).expect("a Value always serialises"))
+            }
+            (None, Some(raw)) => Some(self.substitute_str(raw)?.into_bytes()),
+            (None, None) => None,
+        };
+        let read_window = h.read_ms.map(Duration::from_millis).unwrap_or(self.ctx.timeout).min(self.ctx.timeout);
+        let request = HttpRequest {
+            method: h.method.to_ascii_uppercase(),
+            headers,
+            body,
+            read_window,
+            stop_at_response: h.stop_at_response,
+        };
+        let result = self.transport.http_exchange(request).await;
+        self.take_transport_findings();
+        let response = match result {
+            Ok(r) => r,
+            Err(HttpError::NotHttp) => {
+                return Err(Stop::Skip(format!("{label} is an HTTP check; the {} transport has no HTTP", self.ctx.transport)));
+            }
+            Err(HttpError::Failed(e)) => {
+                self.fail(level, format!("{label}: the HTTP request failed: {e}"));
+                return Err(Stop::Abort);
+            }
+        };
+        let value = response.to_value();
+        self.skip_unless(step, &value)?;
+        if let Some(expect) = &step.expect {
+            self.judge_value(expect, &value, level, label)?;
+        }
+        self.bind(step, &value)
+    }
+
     // ----- sending -----------------------------------------------------------
 
     async fn send_bytes(&mut self, bytes: &[u8]) -> Flow<()> {
-        match self.transport.send(bytes).await {
+        let sent = self.transport.send(bytes).await;
+        self.take_transport_findings();
+        match sent {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.fail(Level::Must, format!("cannot send to the server: {e}"));
@@ -377,8 +447,14 @@ impl<'a> Session<'a> {
     /// (notifications and server requests are recorded, invalid frames become findings).
     async fn pump(&mut self, deadline: Instant) -> Flow<Option<Message>> {
         let wait = deadline.saturating_duration_since(Instant::now());
-        match self.transport.recv(wait).await {
+        let event = self.transport.recv(wait).await;
+        self.take_transport_findings();
+        match event {
             Event::Timeout => Ok(None),
+            Event::Unanswered { id, status, reason } => {
+                self.unanswered.push((id, status, reason));
+                Ok(None)
+            }
             Event::Closed { reason } => {
                 self.fail(Level::Must, format!("the server ended the session unexpectedly: {reason}"));
                 Err(Stop::Abort)
@@ -478,6 +554,25 @@ impl<'a> Session<'a> {
                 let msg = self.stash.remove(pos);
                 return Ok(self.accept_response(msg, id));
             }
+            if let Some(pos) = self.unanswered.iter().position(|(u, _, _)| u.as_ref() == Some(id)) {
+                let (_, status, reason) = self.unanswered.remove(pos);
+                // An HTTP error whose body is a JSON-RPC error without the request's id
+                // (id null): the exchange ties it to this request, so it is the answer.
+                let refused = status.is_some_and(|s| s >= 400);
+                let null_id_error = |m: &Message| matches!(m.kind, Kind::ErrorResponse { .. }) && m.response_id() == Some(&Id::Null);
+                if let Some(at) = self.stash.iter().position(null_id_error).filter(|_| refused) {
+                    let msg = self.stash.remove(at);
+                    self.transport.transcript().note(format!("{label}: the id-null error of the same HTTP exchange ({reason}) answers id {id}"));
+                    return Ok(self.accept_response(msg, id));
+                }
+                let method = self.pending_method(id).unwrap_or_default();
+                self.pending.retain(|p| &p.id != id);
+                if self.probing && status.is_some_and(|s| (400..500).contains(&s)) {
+                    return Err(Stop::Skip(format!("the server declined protocol version {}: {reason}", self.ctx.version)));
+                }
+                self.fail(Level::Must, format!("{label}: no response to {method} (id {id}): {reason}"));
+                return Err(Stop::Abort);
+            }
             match self.pump(deadline).await? {
                 Some(msg) => self.file_response(msg),
                 None if Instant::now() >= deadline => {
@@ -499,6 +594,11 @@ impl<'a> Session<'a> {
                 let msg = self.stash.remove(pos);
                 self.validate(&msg, None);
                 return Ok(msg);
+            }
+            if let Some(pos) = self.unanswered.iter().position(|(u, _, _)| !self.is_pending(u.as_ref())) {
+                let (_, _, reason) = self.unanswered.remove(pos);
+                self.fail(Level::Must, format!("{label}: no response: {reason}"));
+                return Err(Stop::Abort);
             }
             match self.pump(deadline).await? {
                 Some(msg) => self.stash.push(msg),
@@ -859,6 +959,14 @@ impl<'a> Session<'a> {
         Ok(a)
     }
 
+    /// What the transport saw break at its own layer (HTTP statuses, content types,
+    /// session ids) becomes findings like any other.
+    fn take_transport_findings(&mut self) {
+        for f in self.transport.take_findings() {
+            self.fail(f.level, f.message);
+        }
+    }
+
     /// Record a finding. A flooding server cannot grow memory through findings: past
     /// `MAX_FINDINGS` only a count is kept.
     fn fail(&mut self, level: Level, message: String) {
@@ -931,6 +1039,7 @@ pub async fn probe_version(ctx: &Context, transport: &mut dyn Transport) -> Prob
     session.probing = true;
     let flow = session.setup().await;
     session.transport.close(ctx.close_grace).await;
+    session.take_transport_findings();
     match flow {
         Ok(()) => Probe::Supported(session.bindings.remove("init").unwrap_or(Value::Null)),
         Err(Stop::Skip(reason)) => Probe::Unsupported(reason),

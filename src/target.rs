@@ -5,7 +5,10 @@
 use crate::spec::TransportKind;
 use crate::transcript::Transcript;
 use crate::transport::Transport;
+use crate::transport::http::DEFAULT_MAX_BODY_BYTES;
+use crate::transport::sse::SseTransport;
 use crate::transport::stdio::{DEFAULT_MAX_LINE_BYTES, StdioConfig, StdioTransport};
+use crate::transport::streamable_http::{HttpConfig, StreamableHttpTransport};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -39,7 +42,7 @@ impl Target {
         }
     }
 
-    /// Open a fresh session. `timeout` bounds writes.
+    /// Open a fresh session. `timeout` bounds writes (stdio) and every HTTP wait.
     pub async fn open(&self, transcript: Transcript, timeout: Duration) -> Result<Box<dyn Transport>, String> {
         match self {
             Target::Stdio { command, env } => {
@@ -51,7 +54,18 @@ impl Target {
                 };
                 Ok(Box::new(StdioTransport::spawn(&config, transcript)?))
             }
-            Target::Http { transport, .. } => Err(format!("the {transport} transport is not available yet")),
+            Target::Http { url, transport, headers } => {
+                let config = HttpConfig {
+                    url: url.clone(),
+                    headers: headers.clone(),
+                    timeout,
+                    max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                };
+                match transport {
+                    TransportKind::Sse => Ok(Box::new(SseTransport::open(&config, transcript).await?)),
+                    _ => Ok(Box::new(StreamableHttpTransport::open(&config, transcript).await?)),
+                }
+            }
         }
     }
 }

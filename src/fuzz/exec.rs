@@ -148,7 +148,8 @@ async fn receive(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, wa
 
 async fn handle(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, event: Event) -> bool {
     match event {
-        Event::Timeout => true,
+        // A request the transport knows will go unanswered: the oracle sees the silence.
+        Event::Timeout | Event::Unanswered { .. } => true,
         Event::Closed { reason } => {
             check.closed(&reason);
             false
@@ -207,6 +208,7 @@ async fn call(transport: &mut dyn Transport, version: ProtocolVersion, id: i64, 
                 }
             }
             Event::Closed { reason } => return Err(reason),
+            Event::Unanswered { reason, .. } => return Err(format!("no answer to {method}: {reason}")),
             Event::BadFrame { .. } | Event::Timeout => {}
         }
     }
