@@ -95,16 +95,10 @@ const DUPLICATE_HIDDEN: &str =
 /// Trials that fail for a known reason of the reference server's, each with the reason;
 /// they are listed as ignored (`cargo test -- --ignored` runs them).
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("2025-06-18/streamable-http/jsonrpc/batch-rejected", "the reference server answers a batch POST with an SSE stream that never carries a message"),
-    ("2025-11-25/streamable-http/jsonrpc/batch-rejected", "the reference server answers a batch POST with an SSE stream that never carries a message"),
     ("defect/2024-11-05/streamable-http/http/one-response-per-request/duplicate-response", DUPLICATE_HIDDEN),
     ("defect/2025-03-26/streamable-http/http/one-response-per-request/duplicate-response", DUPLICATE_HIDDEN),
     ("defect/2025-06-18/streamable-http/http/one-response-per-request/duplicate-response", DUPLICATE_HIDDEN),
     ("defect/2025-11-25/streamable-http/http/one-response-per-request/duplicate-response", DUPLICATE_HIDDEN),
-    ("2024-11-05/streamable-http/lifecycle/second-initialize", "over HTTP the reference server starts a new session for an initialize sent inside one"),
-    ("2025-03-26/streamable-http/lifecycle/second-initialize", "over HTTP the reference server starts a new session for an initialize sent inside one"),
-    ("2025-06-18/streamable-http/lifecycle/second-initialize", "over HTTP the reference server starts a new session for an initialize sent inside one"),
-    ("2025-11-25/streamable-http/lifecycle/second-initialize", "over HTTP the reference server starts a new session for an initialize sent inside one"),
 ];
 
 fn run(case: &Case, version: ProtocolVersion, target: &Target, schemas: &Arc<SchemaSet>) -> mcp_conform::report::CheckResult {

@@ -680,7 +680,9 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
 
     let is_initialize = matches!(&info.single_request, Some((_, m, _)) if m == "initialize");
     let session_id = header_str(&headers, SESSION_HEADER).map(str::to_string);
-    let (session, new_id) = if is_initialize {
+    // An initialize inside a session belongs to that session (which refuses it as a
+    // second initialize); only one without a session id opens a new session.
+    let (session, new_id) = if is_initialize && session_id.is_none() {
         (Session::new(config.clone()), Some(new_session_id(&config)))
     } else {
         match session_id {
@@ -714,7 +716,7 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
         }
     };
     // MCP-Protocol-Version (2025-06-18+): an invalid or unsupported value is a 400.
-    if !is_initialize
+    if new_id.is_none()
         && !config.defects.has(Defect::ProtocolVersionHeaderIgnored)
         && let Some(v) = headers.get(VERSION_HEADER)
     {
