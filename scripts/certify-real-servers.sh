@@ -56,14 +56,43 @@ add time-stdio         "$PB/mcp-server-time"
 add git-stdio          "$PB/mcp-server-git --repository $GIT_REPO"
 add fetch-stdio        "$PB/mcp-server-fetch"
 add python-sdk-stdio   "$PB/python scripts/servers/py_minimal_server.py"
+# HTTP rows: "http:TRANSPORT:PATH:COMMAND" starts COMMAND with PORT set, waits for the
+# port, runs against http://127.0.0.1:PORT/PATH, then stops the server.
+add everything-streamable-http "http:streamable-http:mcp:$NB/mcp-server-everything streamableHttp"
+add everything-sse             "http:sse:sse:$NB/mcp-server-everything sse"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Runs one HTTP row; prints nothing, leaves the report like a stdio row does.
+run_http() {
+  local name=$1 spec=$2 transport path cmd port pid
+  spec=${spec#http:}; transport=${spec%%:*}; spec=${spec#*:}; path=${spec%%:*}; cmd=${spec#*:}
+  port=$(free_port)
+  # shellcheck disable=SC2086
+  PORT=$port setsid $cmd >"$OUT/$name.server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  timeout 600 "$BIN" run --timeout "$TIMEOUT" --url "http://127.0.0.1:$port/$path" --transport "$transport" \
+    --json "$OUT/$name.json" >"$OUT/$name.txt" 2>&1
+  local code=$?
+  kill -- -"$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return $code
+}
 
 printf '%-20s %6s %6s %6s %6s %8s\n' server pass fail warn skip seconds
 for i in "${!NAMES[@]}"; do
   name=${NAMES[$i]}
   [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
   start=$(date +%s.%N)
-  # shellcheck disable=SC2086
-  timeout 600 "$BIN" run --timeout "$TIMEOUT" --json "$OUT/$name.json" -- ${CMDS[$i]} >"$OUT/$name.txt" 2>&1
+  if [[ "${CMDS[$i]}" == http:* ]]; then
+    run_http "$name" "${CMDS[$i]}"
+  else
+    # shellcheck disable=SC2086
+    timeout 600 "$BIN" run --timeout "$TIMEOUT" --json "$OUT/$name.json" -- ${CMDS[$i]} >"$OUT/$name.txt" 2>&1
+  fi
   code=$?
   secs=$(echo "$(date +%s.%N) - $start" | bc)
   python3 - "$OUT/$name.json" "$name" "$secs" "$code" <<'PY'

@@ -126,9 +126,9 @@ struct ValidateArgs {
     file: String,
 }
 
-/// Reports, baseline and NDJSON stream of a run (`-` = stdout, for one of them at most).
+/// The report files a run or a re-render writes (`-` = stdout, for one of them at most).
 #[derive(Args)]
-struct ReportArgs {
+struct FormatArgs {
     /// Write the JSON report to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<String>,
@@ -144,6 +144,26 @@ struct ReportArgs {
     /// Write a SARIF 2.1.0 log (code-scanning dashboards) to FILE.
     #[arg(long, value_name = "FILE")]
     sarif: Option<String>,
+}
+
+impl FormatArgs {
+    fn outputs(&self, ndjson: Option<String>) -> report::output::Outputs {
+        report::output::Outputs {
+            json: self.json.clone(),
+            junit: self.junit.clone(),
+            markdown: self.markdown.clone(),
+            html: self.html.clone(),
+            sarif: self.sarif.clone(),
+            ndjson,
+        }
+    }
+}
+
+/// Reports, baseline and NDJSON stream of a run.
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    formats: FormatArgs,
     /// Stream one JSON result per line to FILE as checks finish, then a summary line.
     #[arg(long, value_name = "FILE")]
     ndjson: Option<String>,
@@ -158,14 +178,7 @@ struct ReportArgs {
 
 impl ReportArgs {
     fn outputs(&self) -> report::output::Outputs {
-        report::output::Outputs {
-            json: self.json.clone(),
-            junit: self.junit.clone(),
-            markdown: self.markdown.clone(),
-            html: self.html.clone(),
-            sarif: self.sarif.clone(),
-            ndjson: self.ndjson.clone(),
-        }
+        self.formats.outputs(self.ndjson.clone())
     }
 }
 
@@ -185,21 +198,8 @@ struct ReportCmdArgs {
     /// JSON reports written by `run --json`.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Write the (merged) JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    json: Option<String>,
-    /// Write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<String>,
-    /// Write a Markdown summary to FILE.
-    #[arg(long, value_name = "FILE")]
-    markdown: Option<String>,
-    /// Write a self-contained HTML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    html: Option<String>,
-    /// Write a SARIF 2.1.0 log to FILE.
-    #[arg(long, value_name = "FILE")]
-    sarif: Option<String>,
+    #[command(flatten)]
+    formats: FormatArgs,
 }
 
 #[derive(Args)]
@@ -349,6 +349,7 @@ fn target_of(args: &TargetArgs) -> Result<Target, String> {
 
 fn run(args: RunArgs) -> Result<bool, String> {
     let target = target_of(&args.target)?;
+    let bundled = args.target.url.is_none() && args.target.command.is_empty();
     let mut cases = load_cases(args.cases.as_ref())?;
     cases.retain(|c| args.suite.keeps(c));
     let schemas = match &args.schema_dir {
@@ -392,7 +393,7 @@ fn run(args: RunArgs) -> Result<bool, String> {
         close_grace: Duration::from_millis((args.timeout / 2).clamp(100, 2000)),
         schemas,
         cases,
-        jobs: args.jobs.unwrap_or_else(runner::default_jobs),
+        jobs: args.jobs.unwrap_or_else(|| runner::default_jobs(bundled || args.target.url.is_some())),
         on_result: Some(live.hook()),
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
@@ -425,19 +426,19 @@ fn run(args: RunArgs) -> Result<bool, String> {
             eprintln!("mcp-conform: warning: baseline entry {} matched no exercised check ({})", e.label(), e.reason);
         }
     }
-    let summary_to_stderr = outputs.stdout_taken() || args.reports.write_baseline.as_deref() == Some("-");
-    let color = report::output::color_wanted(if summary_to_stderr {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    });
-    let summary = report::terminal::summary(&report, color);
-    if summary_to_stderr {
+    print_summary(&report, outputs.stdout_taken() || args.reports.write_baseline.as_deref() == Some("-"));
+    Ok(!report.has_failures())
+}
+
+/// The terminal summary goes to stderr when a report took stdout.
+fn print_summary(report: &Report, to_stderr: bool) {
+    let terminal = if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() };
+    let summary = report::terminal::summary(report, report::output::color_wanted(terminal));
+    if to_stderr {
         eprint!("{summary}");
     } else {
         print!("{summary}");
     }
-    Ok(!report.has_failures())
 }
 
 fn read_report(p: &PathBuf) -> Result<Report, String> {
@@ -449,24 +450,10 @@ fn render(args: ReportCmdArgs) -> Result<bool, String> {
     let reports = args.inputs.iter().map(read_report).collect::<Result<Vec<_>, _>>()?;
     let mut report = Report::merge(reports).ok_or("no report given")?;
     report::redact::report(&mut report, &[]);
-    let outputs = report::output::Outputs {
-        json: args.json,
-        junit: args.junit,
-        markdown: args.markdown,
-        html: args.html,
-        sarif: args.sarif,
-        ndjson: None,
-    };
+    let outputs = args.formats.outputs(None);
     outputs.check()?;
     outputs.write(&report)?;
-    let to_stderr = outputs.stdout_taken();
-    let color = report::output::color_wanted(if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() });
-    let summary = report::terminal::summary(&report, color);
-    if to_stderr {
-        eprint!("{summary}");
-    } else {
-        print!("{summary}");
-    }
+    print_summary(&report, outputs.stdout_taken());
     Ok(!report.has_failures())
 }
 

@@ -77,9 +77,13 @@ pub fn build_filter(filters: &[String]) -> Result<Option<GlobSet>, RunError> {
     b.build().map(Some).map_err(|e| RunError::Filter(filters.join(","), e.to_string()))
 }
 
-/// The number of sessions to run at once by default.
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).clamp(2, 32)
+/// The number of sessions to run at once by default. A session mostly waits (for
+/// answers, for no-response windows), so cheap sessions (the bundled server, an HTTP
+/// URL) run many at once; a spawned third-party command costs a process start-up each
+/// (a Node or Python server takes a core for a while), so those run two per core.
+pub fn default_jobs(cheap_sessions: bool) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    if cheap_sessions { (cores * 8).clamp(8, 64) } else { (cores * 2).clamp(2, 32) }
 }
 
 pub async fn run(config: RunConfig) -> Result<Report, RunError> {
