@@ -119,7 +119,13 @@ fn explain(r: &mcp_conform::report::CheckResult) -> String {
 }
 
 fn main() {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Trials mostly wait (no-response windows, server start-up), so more run at once
+    // than there are cores; `--test-threads` or RUST_TEST_THREADS still decide.
+    if args.test_threads.is_none() && std::env::var_os("RUST_TEST_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        args.test_threads = Some(cores * 4);
+    }
     let cases = mcp_conform::embedded_cases().expect("the embedded cases load");
     let schemas = SchemaSet::embedded().expect("the embedded schemas load");
     let listed: BTreeSet<String> = mcp_reference_server::defects().iter().map(|(n, _)| n.to_string()).collect();

@@ -47,6 +47,7 @@ where
         line.push(b'\n');
         line
     };
+    let mut writer = tokio::io::BufWriter::with_capacity(64 * 1024, writer);
     let writer_task = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -55,6 +56,12 @@ where
                     Some(m) if m.message.is_null() => {}
                     Some(m) => {
                         if writer.write_all(&write_one(&m.message)).await.is_err() { return; }
+                        // Whatever else is ready goes out with the same flush: one
+                        // write to the pipe per burst instead of one per message.
+                        while let Ok(m) = rx.try_recv() {
+                            if m.message.is_null() { continue; }
+                            if writer.write_all(&write_one(&m.message)).await.is_err() { return; }
+                        }
                         if writer.flush().await.is_err() { return; }
                     }
                     None => break,
