@@ -81,6 +81,12 @@ for v in "${VERSIONS[@]}"; do
   fi
 done
 
+# INSTALL_ONLY=1: stop once Node and the suite are in the cache (scripts/bench.sh).
+if [ -n "${INSTALL_ONLY:-}" ]; then
+  say "installed: ${VERSIONS[*]}"
+  exit 0
+fi
+
 # ---- mcp-conform and the reference server over Streamable HTTP ---------------------
 say "building mcp-conform (release) ..."
 cargo build --release -q --bin mcp-conform || { say "ERROR: cargo build failed"; exit 2; }

@@ -57,6 +57,13 @@ pub enum SpecRef {
 }
 
 impl Case {
+    /// The milliseconds the case is sure to spend waiting by design (no-response windows
+    /// and pauses). The runner starts the longest waits first, so they overlap the short
+    /// cases instead of trailing after them.
+    pub fn planned_wait_ms(&self) -> u64 {
+        self.steps.iter().map(|s| s.no_response_ms.unwrap_or(0) + s.sleep_ms.unwrap_or(0)).sum()
+    }
+
     /// The spec link for one version.
     pub fn spec_url(&self, version: ProtocolVersion) -> String {
         let path = match &self.spec {

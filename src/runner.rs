@@ -83,7 +83,7 @@ pub fn build_filter(filters: &[String]) -> Result<Option<GlobSet>, RunError> {
 /// (a Node or Python server takes a core for a while), so those run two per core.
 pub fn default_jobs(cheap_sessions: bool) -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    if cheap_sessions { (cores * 8).clamp(8, 64) } else { (cores * 2).clamp(2, 32) }
+    if cheap_sessions { (cores * 16).clamp(16, 64) } else { (cores * 2).clamp(2, 32) }
 }
 
 pub async fn run(config: RunConfig) -> Result<Report, RunError> {
@@ -147,46 +147,54 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
         probes.retain(|(v, _, _)| *v == keep);
     }
 
-    let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut results: Vec<(usize, CheckResult)> = Vec::new();
-    let mut slot = 0usize;
-    for (version, probe, probe_transcript) in &probes {
-        for case in selected.iter().filter(|c| c.applies_to(*version, transport)) {
+    // Every (version, case) pair with its place in the report; the sessions start in
+    // order of planned waits, longest first (the semaphore hands out permits in FIFO
+    // order), and the report keeps the library's order.
+    let mut planned: Vec<(usize, &(ProtocolVersion, Probe, Vec<Entry>), &Case)> = Vec::new();
+    for probed in &probes {
+        let version = probed.0;
+        for case in selected.iter().filter(|c| c.applies_to(version, transport)) {
             let trial = format!("{version}/{transport}/{}", case.id);
             if filter.as_ref().is_some_and(|f| !f.is_match(&case.id) && !f.is_match(&trial)) {
                 continue;
             }
-            slot += 1;
-            match probe {
-                // A case without setup does its own handshake: it runs whatever the probe
-                // concluded, since judging the handshake is its point.
-                Probe::Unsupported(reason) if case.setup != crate::case::Setup::None => {
-                    results.push((slot, skipped(case, *version, transport, reason.clone())));
-                    continue;
-                }
-                Probe::Unsupported(_) => {}
-                Probe::Broken(reason) => {
-                    // Every case would fail the same way after the same timeout: say so
-                    // once per case, with the probe's transcript as evidence.
-                    let message = format!("the server could not be set up for {version}: {reason}");
-                    let r = result(case, *version, transport, Status::Fail, message, Instant::now(), probe_transcript.clone());
-                    results.push((slot, r));
-                    continue;
-                }
-                Probe::Supported(_) => {}
-            }
-            let case = case.clone();
-            let config = config.clone();
-            let semaphore = semaphore.clone();
-            let version = *version;
-            tasks.spawn(async move {
-                let _permit = semaphore.acquire().await.expect("semaphore is never closed");
-                (slot, run_one(&config, &case, version).await)
-            });
+            planned.push((planned.len() + 1, probed, case));
         }
     }
-    let total = slot;
+    planned.sort_by_key(|(slot, _, case)| (std::cmp::Reverse(case.planned_wait_ms()), *slot));
+
+    let semaphore = Arc::new(Semaphore::new(config.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut results: Vec<(usize, CheckResult)> = Vec::new();
+    let total = planned.len();
+    for (slot, (version, probe, probe_transcript), case) in planned {
+        match probe {
+            // A case without setup does its own handshake: it runs whatever the probe
+            // concluded, since judging the handshake is its point.
+            Probe::Unsupported(reason) if case.setup != crate::case::Setup::None => {
+                results.push((slot, skipped(case, *version, transport, reason.clone())));
+                continue;
+            }
+            Probe::Unsupported(_) => {}
+            Probe::Broken(reason) => {
+                // Every case would fail the same way after the same timeout: say so
+                // once per case, with the probe's transcript as evidence.
+                let message = format!("the server could not be set up for {version}: {reason}");
+                let r = result(case, *version, transport, Status::Fail, message, Instant::now(), probe_transcript.clone());
+                results.push((slot, r));
+                continue;
+            }
+            Probe::Supported(_) => {}
+        }
+        let case = case.clone();
+        let config = config.clone();
+        let semaphore = semaphore.clone();
+        let version = *version;
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire().await.expect("semaphore is never closed");
+            (slot, run_one(&config, &case, version).await)
+        });
+    }
     let mut done = 0;
     for (_, r) in &results {
         done += 1;
