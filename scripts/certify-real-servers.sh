@@ -43,6 +43,12 @@ fi
   || { echo "certify: SKIP: pip install failed (offline?)"; exit 0; }
 PB="$CACHE/venv/bin"
 
+# The Rust peer (rmcp) from crates.io; its row is left out when the install fails.
+CRATE_EVERYTHING=mcp-everything-server@0.6.0
+CB="$CACHE/cargo/bin/mcp-everything-server"
+[ -x "$CB" ] || timeout 1200 cargo install -q --root "$CACHE/cargo" "$CRATE_EVERYTHING" >/dev/null 2>&1 \
+  || echo "certify: note: cargo install $CRATE_EVERYTHING failed; its rows are left out"
+
 FS_ROOT=$(mktemp -d); echo "hello" > "$FS_ROOT/hello.txt"
 GIT_REPO=$(mktemp -d); git -C "$GIT_REPO" init -q && git -C "$GIT_REPO" -c user.email=c@example.com -c user.name=c commit -q --allow-empty -m init
 
@@ -60,6 +66,10 @@ add python-sdk-stdio   "$PB/python scripts/servers/py_minimal_server.py"
 # port, runs against http://127.0.0.1:PORT/PATH, then stops the server.
 add everything-streamable-http "http:streamable-http:mcp:$NB/mcp-server-everything streamableHttp"
 add everything-sse             "http:sse:sse:$NB/mcp-server-everything sse"
+if [ -x "$CB" ]; then
+  add rust-everything-stdio "$CB"
+  add rust-everything-streamable-http "http:streamable-http:mcp:$CB --transport http --bind 127.0.0.1:\$PORT"
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -68,6 +78,7 @@ run_http() {
   local name=$1 spec=$2 transport path cmd port pid
   spec=${spec#http:}; transport=${spec%%:*}; spec=${spec#*:}; path=${spec%%:*}; cmd=${spec#*:}
   port=$(free_port)
+  cmd=${cmd//\$PORT/$port}
   # shellcheck disable=SC2086
   PORT=$port setsid $cmd >"$OUT/$name.server.log" 2>&1 &
   pid=$!
