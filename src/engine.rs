@@ -229,9 +229,10 @@ impl<'a> Session<'a> {
             if req.no_wait {
                 return Ok(());
             }
+            let refusal_ok = expects_error(step);
             let msg = match id {
-                Some(id) => self.await_response(&id, self.ctx.timeout, label).await?,
-                None => self.await_any_response(self.ctx.timeout, label).await?,
+                Some(id) => self.await_response(&id, self.ctx.timeout, label, refusal_ok).await?,
+                None => self.await_any_response(self.ctx.timeout, label, refusal_ok).await?,
             };
             self.skip_unless(step, msg.value.as_ref().unwrap_or(&Value::Null))?;
             self.judge(step, &msg, level, label)?;
@@ -246,7 +247,7 @@ impl<'a> Session<'a> {
             let text = self.substitute_str(raw)?;
             self.send_bytes(text.as_bytes()).await?;
             if step.expect.is_some() {
-                let msg = self.await_any_response(self.ctx.timeout, label).await?;
+                let msg = self.await_any_response(self.ctx.timeout, label, expects_error(step)).await?;
                 self.judge(step, &msg, level, label)?;
                 return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
             }
@@ -421,7 +422,7 @@ impl<'a> Session<'a> {
         label: &str,
     ) -> Flow<Message> {
         let id = self.send_request(method, params, None, meta).await?.expect("engine ids are integers");
-        self.await_response(&id, wait, label).await
+        self.await_response(&id, wait, label, false).await
     }
 
     /// The stateless-era `_meta`: protocol version, client capabilities and info.
@@ -547,7 +548,7 @@ impl<'a> Session<'a> {
     }
 
     /// Take the response for `id`: from the stash, or by receiving until the deadline.
-    async fn await_response(&mut self, id: &Id, wait: Duration, label: &str) -> Flow<Message> {
+    async fn await_response(&mut self, id: &Id, wait: Duration, label: &str, refusal_ok: bool) -> Flow<Message> {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(pos) = self.stash.iter().position(|m| m.response_id() == Some(id)) {
@@ -570,6 +571,9 @@ impl<'a> Session<'a> {
                 if self.probing && status.is_some_and(|s| (400..500).contains(&s)) {
                     return Err(Stop::Skip(format!("the server declined protocol version {}: {reason}", self.ctx.version)));
                 }
+                if refusal_ok && status.is_some_and(|s| (400..500).contains(&s)) {
+                    return Err(self.http_refusal(label, &reason));
+                }
                 self.fail(Level::Must, format!("{label}: no response to {method} (id {id}): {reason}"));
                 return Err(Stop::Abort);
             }
@@ -585,9 +589,22 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// An error was expected and the server refused the input with a bare HTTP 4xx. A
+    /// server that cannot accept input MUST answer with an HTTP error status and MAY add
+    /// a JSON-RPC error (transports, "Sending Messages to the Server"), so the refusal
+    /// itself keeps the rules; the missing error object (and so the code the case wanted)
+    /// is a warning, and the case cannot judge further.
+    fn http_refusal(&mut self, label: &str, reason: &str) -> Stop {
+        self.fail(
+            Level::Should,
+            format!("{label}: refused at the HTTP level without a JSON-RPC error object ({reason}); the expected error code cannot be checked"),
+        );
+        Stop::Abort
+    }
+
     /// Take the next response not claimed by a tracked request (after a raw frame or a
     /// request with a deliberately invalid id).
-    async fn await_any_response(&mut self, wait: Duration, label: &str) -> Flow<Message> {
+    async fn await_any_response(&mut self, wait: Duration, label: &str, refusal_ok: bool) -> Flow<Message> {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(pos) = self.stash.iter().position(|m| !self.is_pending(m.response_id())) {
@@ -596,7 +613,10 @@ impl<'a> Session<'a> {
                 return Ok(msg);
             }
             if let Some(pos) = self.unanswered.iter().position(|(u, _, _)| !self.is_pending(u.as_ref())) {
-                let (_, _, reason) = self.unanswered.remove(pos);
+                let (_, status, reason) = self.unanswered.remove(pos);
+                if refusal_ok && status.is_some_and(|s| (400..500).contains(&s)) {
+                    return Err(self.http_refusal(label, &reason));
+                }
                 self.fail(Level::Must, format!("{label}: no response: {reason}"));
                 return Err(Stop::Abort);
             }
@@ -722,7 +742,7 @@ impl<'a> Session<'a> {
                 p["cursor"] = c.clone();
             }
             let id = self.send_request(method, Some(p), None, true).await?.expect("engine ids are integers");
-            let msg = self.await_response(&id, self.ctx.timeout, label).await?;
+            let msg = self.await_response(&id, self.ctx.timeout, label, false).await?;
             pages += 1;
             let result = match (&msg.kind, &msg.value) {
                 (Kind::Response { .. }, Some(v)) => v["result"].clone(),
@@ -1012,6 +1032,15 @@ fn default_answer(method: &str, request: &Value, version: ProtocolVersion) -> Op
     })
 }
 
+/// Whether the step's expectation is an error (or either outcome).
+fn expects_error(step: &Step) -> bool {
+    step.expect.as_ref().is_some_and(|e| match e.outcome {
+        Some(Outcome::Error) | Some(Outcome::Any) => true,
+        Some(Outcome::Result) => false,
+        None => e.error.is_some(),
+    })
+}
+
 fn preview(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(&raw[..raw.len().min(300)]).into_owned();
     if raw.len() > 300 { format!("{text}… ({} bytes)", raw.len()) } else { text }
@@ -1070,6 +1099,12 @@ mod tests {
             self.transcript.record(Dir::Out, bytes);
             let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
             for line in (self.reply)(&value) {
+                // "!http STATUS": the HTTP exchange ended without a response.
+                if let Some(status) = line.strip_prefix("!http ") {
+                    let status: u16 = status.parse().expect("!http STATUS");
+                    self.queue.push_back(Event::Unanswered { id: None, status: Some(status), reason: format!("HTTP {status}") });
+                    continue;
+                }
                 self.transcript.record(Dir::In, line.as_bytes());
                 self.queue.push_back(Event::Frame(line.into_bytes()));
             }
@@ -1148,6 +1183,16 @@ mod tests {
         let v = verdict(r#"[{"request":{"method":"ping"}}]"#, t).await;
         assert_eq!(v.status, Status::Fail);
         assert!(v.message.contains("echoed with their type"), "{}", v.message);
+    }
+
+    #[tokio::test]
+    async fn a_bare_http_4xx_for_malformed_input_warns_and_anything_else_fails() {
+        let steps = r#"[{"raw":"{bad","expect":{"error":{"codes":[-32700]}}}]"#;
+        let v = verdict(steps, server(|m, _| m.is_empty().then(|| vec!["!http 415".to_string()]))).await;
+        assert_eq!(v.status, Status::Warn, "{}", v.message);
+        assert!(v.message.contains("refused at the HTTP level"), "{}", v.message);
+        let v = verdict(steps, server(|m, _| m.is_empty().then(|| vec!["!http 202".to_string()]))).await;
+        assert_eq!(v.status, Status::Fail, "{}", v.message);
     }
 
     #[tokio::test]
