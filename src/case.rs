@@ -33,6 +33,11 @@ pub struct Case {
     pub requires: Requires,
     #[serde(default)]
     pub setup: Setup,
+    /// A case that does its own handshake (`setup: none`) and judges version
+    /// negotiation itself runs even where the probe found the version unsupported
+    /// (`true`); any other case is skipped there.
+    #[serde(default)]
+    pub judges_negotiation: bool,
     #[serde(default)]
     pub client: ClientOptions,
     pub steps: Vec<Step>,
@@ -96,6 +101,7 @@ impl Case {
             transports: None,
             requires: Requires::default(),
             setup: Setup::Initialize,
+            judges_negotiation: false,
             client: ClientOptions::default(),
             steps: Vec::new(),
             defects: Vec::new(),

@@ -516,6 +516,12 @@ impl<'a> Session<'a> {
     /// fails at once instead of after the timeout. The stand-in keeps the raw bytes.
     fn stand_in_for_invalid(&self, msg: &Message) -> Option<Message> {
         let value = msg.value.as_ref()?;
+        if value.get("id").is_none() && value.get("error").is_some_and(Value::is_object) {
+            // An error that left out `"id": null`: already a finding; as the answer to
+            // malformed input it still shows which code the server chose.
+            let code = value.pointer("/error/code").and_then(Value::as_i64);
+            return Some(Message { raw: msg.raw.clone(), value: Some(value.clone()), kind: Kind::ErrorResponse { id: Id::Null, code } });
+        }
         let id = Id::from_value(value.get("id")?)?;
         let open = self.pending.iter().find(|p| p.id == id)?;
         let kind = if value.get("error").is_some() {
@@ -1193,6 +1199,15 @@ mod tests {
         assert!(v.message.contains("refused at the HTTP level"), "{}", v.message);
         let v = verdict(steps, server(|m, _| m.is_empty().then(|| vec!["!http 202".to_string()]))).await;
         assert_eq!(v.status, Status::Fail, "{}", v.message);
+    }
+
+    #[tokio::test]
+    async fn an_error_without_id_is_a_finding_and_still_the_answer() {
+        let t = server(|m, _| m.is_empty().then(|| vec![r#"{"jsonrpc":"2.0","error":{"code":-32700,"message":"bad"}}"#.to_string()]));
+        let v = verdict(r#"[{"raw":"{bad","expect":{"error":{"codes":[-32700]}}}]"#, t).await;
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.message.contains("must have an \"id\""), "{}", v.message);
+        assert!(!v.message.contains("no response"), "{}", v.message);
     }
 
     #[tokio::test]

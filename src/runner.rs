@@ -169,9 +169,10 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
     let total = planned.len();
     for (slot, (version, probe, probe_transcript), case) in planned {
         match probe {
-            // A case without setup does its own handshake: it runs whatever the probe
-            // concluded, since judging the handshake is its point.
-            Probe::Unsupported(reason) if case.setup != crate::case::Setup::None => {
+            // A case that judges negotiation runs whatever the probe concluded (the
+            // probe's "unsupported" may be the very fault it is there to see); every
+            // other case has nothing to test in a version the server does not speak.
+            Probe::Unsupported(reason) if !(case.setup == crate::case::Setup::None && case.judges_negotiation) => {
                 results.push((slot, skipped(case, *version, transport, reason.clone())));
                 continue;
             }
