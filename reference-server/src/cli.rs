@@ -38,6 +38,14 @@ struct Cli {
     /// Print every defect (name, two spaces, description) and exit.
     #[arg(long)]
     list_defects: bool,
+    /// HTTP only: be an OAuth resource server with a local issuer (RFC 9728 metadata,
+    /// RFC 8414 issuer metadata, a client_credentials token endpoint at /token).
+    #[arg(long)]
+    auth: bool,
+    /// With --auth: the secret of the issuer's one client (`mcp-conform`); random and
+    /// printed on stderr when absent.
+    #[arg(long, value_name = "SECRET", requires = "auth")]
+    auth_client_secret: Option<String>,
     /// Items per page of list results.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     page_size: u16,
@@ -97,6 +105,10 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if cli.auth && cli.transport == Transport::Stdio {
+        eprintln!("error: --auth needs an HTTP transport (--transport streamable-http or sse)");
+        return ExitCode::from(2);
+    }
     let result = rt.block_on(async move {
         match cli.transport {
             Transport::Stdio => crate::stdio::serve_stdio(config).await,
@@ -108,8 +120,23 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
                 } else {
                     "mcp"
                 };
+                let mut options = crate::http::HttpOptions::default();
+                if cli.auth {
+                    let secret = cli
+                        .auth_client_secret
+                        .clone()
+                        .unwrap_or_else(|| crate::random_token(16));
+                    let auth = crate::auth::Auth::new(format!("http://{addr}"), secret.clone());
+                    eprintln!(
+                        "auth: issuer {} (token endpoint {}/token), client_id {} client_secret {secret}",
+                        auth.issuer(),
+                        auth.issuer(),
+                        crate::auth::CLIENT_ID
+                    );
+                    options.auth = Some(Arc::new(auth));
+                }
                 eprintln!("listening on http://{addr}/{path}");
-                crate::http::serve_http(config, listener).await
+                crate::http::serve_http_with(config, listener, options).await
             }
         }
     });

@@ -23,6 +23,7 @@ use futures_util::Stream;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::auth::{Auth, oauth_json};
 use crate::defects::Defect;
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::modern;
@@ -32,35 +33,68 @@ use crate::version::Version;
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
+/// What the HTTP layer does beyond the protocol.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// OAuth resource-server mode with the local issuer (`--auth`).
+    pub auth: Option<Arc<Auth>>,
+}
+
 /// Serves both HTTP transports on `listener` until the process ends.
 pub async fn serve_http(
     config: Arc<Config>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
+    serve_http_with(config, listener, HttpOptions::default()).await
+}
+
+/// [`serve_http`] with options.
+pub async fn serve_http_with(
+    config: Arc<Config>,
+    listener: tokio::net::TcpListener,
+    options: HttpOptions,
+) -> std::io::Result<()> {
     let loopback = listener.local_addr()?.ip().is_loopback();
-    axum::serve(listener, router(config, loopback)).await
+    axum::serve(listener, router_with(config, loopback, options)).await
 }
 
 /// The axum router (public for in-process tests). `loopback`: the server listens on a
 /// loopback address, so requests must name a loopback `Host` (DNS rebinding).
 pub fn router(config: Arc<Config>, loopback: bool) -> Router {
+    router_with(config, loopback, HttpOptions::default())
+}
+
+/// [`router`] with options.
+pub fn router_with(config: Arc<Config>, loopback: bool, options: HttpOptions) -> Router {
+    let with_auth = options.auth.is_some();
     let state = Arc::new(Http {
         config,
         loopback,
+        auth: options.auth,
         sessions: Mutex::new(HashMap::new()),
         sse: Mutex::new(HashMap::new()),
     });
-    Router::new()
+    let mut r = Router::new()
         .route("/mcp", get(mcp_get).post(mcp_post).delete(mcp_delete))
         .route("/sse", get(sse_get))
-        .route("/messages", axum::routing::post(sse_post))
-        .with_state(state)
+        .route("/messages", axum::routing::post(sse_post));
+    if with_auth {
+        r = r
+            .route("/.well-known/oauth-protected-resource", get(prm_mcp))
+            .route("/.well-known/oauth-protected-resource/mcp", get(prm_mcp))
+            .route("/.well-known/oauth-protected-resource/sse", get(prm_sse))
+            .route("/.well-known/oauth-authorization-server", get(as_metadata))
+            .route("/token", axum::routing::post(token));
+    }
+    r.with_state(state)
 }
 
 struct Http {
     config: Arc<Config>,
     /// Listening on loopback: `Host` must be a loopback name.
     loopback: bool,
+    /// OAuth resource-server mode.
+    auth: Option<Arc<Auth>>,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     sse: Mutex<HashMap<String, Arc<Session>>>,
 }
@@ -586,12 +620,67 @@ async fn collect_json(
     r
 }
 
+// ---------- OAuth (--auth) ----------
+
+/// The refusal of a request to `endpoint` that is not authorized (`--auth` only).
+fn unauthorized(http: &Http, headers: &HeaderMap, endpoint: &str) -> Option<Response> {
+    let auth = http.auth.as_ref()?;
+    auth.check(headers, endpoint, &http.config.defects)
+        .err()
+        .map(|r| *r)
+}
+
+fn metadata_of(http: &Http, endpoint: &str) -> Response {
+    match &http.auth {
+        Some(a) => oauth_json(
+            StatusCode::OK,
+            &a.protected_resource_metadata(endpoint, &http.config.defects),
+        ),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn prm_mcp(State(http): State<Arc<Http>>) -> Response {
+    metadata_of(&http, "/mcp")
+}
+
+async fn prm_sse(State(http): State<Arc<Http>>) -> Response {
+    metadata_of(&http, "/sse")
+}
+
+async fn as_metadata(State(http): State<Arc<Http>>) -> Response {
+    match &http.auth {
+        Some(a) => oauth_json(StatusCode::OK, &a.authorization_server_metadata()),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn token(
+    State(http): State<Arc<Http>>,
+    headers: HeaderMap,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Some(a) = &http.auth else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match form {
+        Ok(axum::Form(fields)) => a.token(&headers, &fields),
+        Err(_) => oauth_json(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "invalid_request", "error_description": "the body must be application/x-www-form-urlencoded"}),
+        ),
+    }
+}
+
 // ---------- Streamable HTTP ----------
 
 async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes) -> Response {
     let config = http.config.clone();
     if !request_allowed(&headers, &http) {
         return forbidden(&config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/mcp") {
+        return refusal;
     }
     let wants_json = accepts(&headers, "application/json");
     let wants_sse = accepts(&headers, "text/event-stream");
@@ -945,6 +1034,9 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     if !request_allowed(&headers, &http) {
         return forbidden(config);
     }
+    if let Some(refusal) = unauthorized(&http, &headers, "/mcp") {
+        return refusal;
+    }
     if header_str(&headers, VERSION_HEADER)
         .and_then(Version::parse)
         .is_some_and(|v| !v.is_legacy())
@@ -1062,6 +1154,9 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
     let config = &http.config;
     if !request_allowed(&headers, &http) {
         return forbidden(config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/mcp") {
+        return refusal;
     }
     if header_str(&headers, VERSION_HEADER)
         .and_then(Version::parse)
@@ -1281,6 +1376,9 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
+    if let Some(refusal) = unauthorized(&http, &headers, "/sse") {
+        return refusal;
+    }
     if !accepts(&headers, "text/event-stream") {
         return plain(
             StatusCode::NOT_ACCEPTABLE,
@@ -1323,6 +1421,9 @@ async fn sse_post(
     let config = http.config.clone();
     if !request_allowed(&headers, &http) {
         return forbidden(&config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/sse") {
+        return refusal;
     }
     let Some(sid) = q.session_id else {
         return plain(
