@@ -106,7 +106,7 @@ impl<'a> Session<'a> {
         transport.set_protocol_version(ctx.version);
         let client_capabilities =
             case.client.capabilities.clone().unwrap_or_else(|| default_client_capabilities(ctx.version));
-        let mut bindings = BTreeMap::new();
+        let mut bindings: BTreeMap<String, Value> = transport.case_bindings().into_iter().collect();
         bindings.insert("version".to_string(), json!(ctx.version.as_str()));
         Session {
             case,
@@ -326,24 +326,49 @@ impl<'a> Session<'a> {
             (None, None) => None,
         };
         let read_window = h.read_ms.map(Duration::from_millis).unwrap_or(self.ctx.timeout).min(self.ctx.timeout);
-        let request = HttpRequest {
-            method: h.method.to_ascii_uppercase(),
-            headers,
-            body,
-            read_window,
-            stop_at_response: h.stop_at_response,
+        // The URLs to try: the session's own (None), or candidates whose names are bound.
+        let urls: Vec<Option<String>> = match &h.url {
+            None => vec![None],
+            Some(spec) => {
+                let urls: Vec<_> = spec.candidates().iter().filter_map(|u| self.substitute_bound(u)).map(Some).collect();
+                if urls.is_empty() {
+                    return Err(Stop::Skip(format!("{label}: no URL to request (every candidate names an unbound value)")));
+                }
+                urls
+            }
         };
-        let result = self.transport.http_exchange(request).await;
-        self.take_transport_findings();
-        let response = match result {
-            Ok(r) => r,
-            Err(HttpError::NotHttp) => {
-                return Err(Stop::Skip(format!("{label} is an HTTP check; the {} transport has no HTTP", self.ctx.transport)));
+        let mut last = None;
+        for (i, url) in urls.iter().enumerate() {
+            let request = HttpRequest {
+                method: h.method.to_ascii_uppercase(),
+                headers: headers.clone(),
+                body: body.clone(),
+                read_window,
+                stop_at_response: h.stop_at_response,
+                url: url.clone(),
+            };
+            let result = self.transport.http_exchange(request).await;
+            self.take_transport_findings();
+            let more = i + 1 < urls.len();
+            match result {
+                Ok(r) if r.status == 404 && more => continue,
+                Ok(r) => {
+                    last = Some(r);
+                    break;
+                }
+                Err(HttpError::NotHttp) => {
+                    return Err(Stop::Skip(format!("{label} is an HTTP check; the {} transport has no HTTP", self.ctx.transport)));
+                }
+                Err(HttpError::Failed(_)) if more => continue,
+                Err(HttpError::Failed(e)) => {
+                    self.fail(level, format!("{label}: the HTTP request failed: {e}"));
+                    return Err(Stop::Abort);
+                }
             }
-            Err(HttpError::Failed(e)) => {
-                self.fail(level, format!("{label}: the HTTP request failed: {e}"));
-                return Err(Stop::Abort);
-            }
+        }
+        let Some(response) = last else {
+            self.fail(level, format!("{label}: no HTTP answer"));
+            return Err(Stop::Abort);
         };
         let value = response.to_value();
         self.skip_unless(step, &value)?;
@@ -861,6 +886,16 @@ impl<'a> Session<'a> {
             let found = value.pointer(binding.pointer());
             let bound = match binding {
                 Binding::Pointer(_) => found.cloned(),
+                Binding::Capture { regex, optional, .. } => {
+                    let captured = found.and_then(Value::as_str).and_then(|text| {
+                        let re = regex::Regex::new(regex).ok()?;
+                        re.captures(text)?.get(1).map(|m| json!(m.as_str()))
+                    });
+                    if captured.is_none() && *optional {
+                        continue;
+                    }
+                    captured
+                }
                 Binding::Find { find, .. } => found
                     .and_then(Value::as_array)
                     .and_then(|items| items.iter().find(|item| matchers::satisfies(item, find)))
@@ -872,7 +907,7 @@ impl<'a> Session<'a> {
                 }
                 None => {
                     let reason = match binding {
-                        Binding::Find { skip: Some(reason), .. } => reason.clone(),
+                        Binding::Find { skip: Some(reason), .. } | Binding::Capture { skip: Some(reason), .. } => reason.clone(),
                         _ => format!("nothing to act on: no value at {} to bind as `{name}`", binding.pointer()),
                     };
                     return Err(Stop::Skip(reason));
@@ -927,6 +962,25 @@ impl<'a> Session<'a> {
         Ok(out)
     }
 
+    /// `s` with its `${name}`s replaced, or None when one of them is not bound.
+    fn substitute_bound(&self, s: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let len = rest[start..].find('}')?;
+            let name = &rest[start + 2..start + len];
+            let (key, pointer) = name.find('/').map_or((name, ""), |i| (&name[..i], &name[i..]));
+            match self.bindings.get(key)?.pointer(pointer)? {
+                Value::String(v) => out.push_str(v),
+                other => out.push_str(&other.to_string()),
+            }
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
     fn lookup(&mut self, name: &str) -> Flow<Value> {
         if name == "unique" {
             self.unique += 1;
@@ -938,6 +992,11 @@ impl<'a> Session<'a> {
         };
         match self.bindings.get(key).and_then(|v| v.pointer(pointer)) {
             Some(v) => Ok(v.clone()),
+            // A test token the user did not give: the check has nothing to send.
+            None if key == "tokens" => {
+                let kind = pointer.trim_start_matches('/');
+                Err(Stop::Skip(format!("no {kind} token was given (mcp-conform run --auth-token-env {kind}=VAR)")))
+            }
             None => {
                 self.fail(Level::Must, format!("case error: `${{{name}}}` is not bound"));
                 Err(Stop::Abort)
@@ -955,6 +1014,9 @@ impl<'a> Session<'a> {
         }
         if let Some(e) = &a.valid_against {
             a.valid_against = Some(self.substitute(e)?);
+        }
+        if let Some(items) = &a.one_of {
+            a.one_of = Some(items.iter().map(|e| self.substitute(e)).collect::<Flow<_>>()?);
         }
         Ok(a)
     }

@@ -121,21 +121,26 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
                     "mcp"
                 };
                 let mut options = crate::http::HttpOptions::default();
+                let mut auth_note = None;
                 if cli.auth {
                     let secret = cli
                         .auth_client_secret
                         .clone()
                         .unwrap_or_else(|| crate::random_token(16));
                     let auth = crate::auth::Auth::new(format!("http://{addr}"), secret.clone());
-                    eprintln!(
+                    auth_note = Some(format!(
                         "auth: issuer {} (token endpoint {}/token), client_id {} client_secret {secret}",
                         auth.issuer(),
                         auth.issuer(),
                         crate::auth::CLIENT_ID
-                    );
+                    ));
                     options.auth = Some(Arc::new(auth));
                 }
+                // The URL line comes first: tools read the first URL on stderr.
                 eprintln!("listening on http://{addr}/{path}");
+                if let Some(note) = auth_note {
+                    eprintln!("{note}");
+                }
                 crate::http::serve_http_with(config, listener, options).await
             }
         }

@@ -17,6 +17,7 @@ use crate::verdict::Finding;
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, Url};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +32,7 @@ pub struct SseTransport {
     client: reqwest::Client,
     sse_url: Url,
     user_headers: HeaderMap,
+    tokens: Vec<(String, String)>,
     timeout: Duration,
     max_body: usize,
     transcript: Transcript,
@@ -85,6 +87,7 @@ impl SseTransport {
             client,
             sse_url,
             user_headers,
+            tokens: config.tokens.clone(),
             timeout: config.timeout,
             max_body: config.max_body_bytes,
             transcript,
@@ -201,6 +204,10 @@ impl Transport for SseTransport {
         let url = if post { self.endpoint().await.map_err(HttpError::Failed)? } else { self.sse_url.clone() };
         let headers = self.headers(post);
         http::exchange(&self.client, &self.transcript, &url, headers, &request, self.max_body, self.timeout).await
+    }
+
+    fn case_bindings(&self) -> Vec<(String, Value)> {
+        http::case_bindings(&self.sse_url, &self.tokens)
     }
 }
 
