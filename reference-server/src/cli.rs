@@ -46,6 +46,16 @@ struct Cli {
     /// printed on stderr when absent.
     #[arg(long, value_name = "SECRET", requires = "auth")]
     auth_client_secret: Option<String>,
+    /// HTTP: at most this many open sessions (an initialize beyond it gets 503).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_sessions: u32,
+    /// HTTP: end a session after this many seconds without a request (and without an
+    /// open GET stream).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    session_idle_secs: u64,
+    /// HTTP: request bodies larger than this get 413.
+    #[arg(long, default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    max_body_bytes: u64,
     /// Items per page of list results.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     page_size: u16,
@@ -120,7 +130,12 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
                 } else {
                     "mcp"
                 };
-                let mut options = crate::http::HttpOptions::default();
+                let mut options = crate::http::HttpOptions {
+                    max_sessions: cli.max_sessions as usize,
+                    session_idle: Duration::from_secs(cli.session_idle_secs),
+                    max_body_bytes: usize::try_from(cli.max_body_bytes).unwrap_or(usize::MAX),
+                    ..crate::http::HttpOptions::default()
+                };
                 let mut auth_note = None;
                 if cli.auth {
                     let secret = cli
