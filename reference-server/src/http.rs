@@ -822,7 +822,7 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     // An initialize inside a session belongs to that session (which refuses it as a
     // second initialize); only one without a session id opens a new session.
     let (session, new_id) = if is_initialize && session_id.is_none() {
-        if let Err(refusal) = admit(&http, &http.sessions, true) {
+        if let Some(refusal) = admit(&http, &http.sessions, true) {
             return refusal;
         }
         (Session::new(config.clone()), Some(new_session_id(&config)))
@@ -1079,9 +1079,10 @@ fn session_route_closed(session: &Session, keys: &[String]) -> bool {
     keys.iter().all(|k| !routes.by_key.contains_key(k))
 }
 
-/// Room for one more session in `table`: idle Streamable HTTP sessions are ended first;
-/// at the bound the answer is 503 (refusing newcomers keeps existing sessions alive).
-fn admit(http: &Http, table: &Mutex<HashMap<String, Arc<Session>>>, sweep: bool) -> Result<(), Response> {
+/// Room for one more session in `table`, or the refusal: idle Streamable HTTP sessions
+/// are ended first; at the bound the answer is 503 (refusing newcomers keeps existing
+/// sessions alive).
+fn admit(http: &Http, table: &Mutex<HashMap<String, Arc<Session>>>, sweep: bool) -> Option<Response> {
     let mut t = lock(table);
     if sweep {
         let idle: Vec<String> = t
@@ -1108,9 +1109,9 @@ fn admit(http: &Http, table: &Mutex<HashMap<String, Arc<Session>>>, sweep: bool)
         );
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return Err(r);
+        return Some(r);
     }
-    Ok(())
+    None
 }
 
 fn adhoc_session(http: &Http) -> Arc<Session> {
@@ -1477,7 +1478,7 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
         );
     }
     // Legacy sessions live as long as their SSE connection: bounded, never idle.
-    if let Err(refusal) = admit(&http, &http.sse, false) {
+    if let Some(refusal) = admit(&http, &http.sse, false) {
         return refusal;
     }
     let sid = new_session_id(&config);
