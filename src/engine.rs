@@ -1274,4 +1274,103 @@ mod tests {
         assert_eq!(v.status, Status::Skip);
         assert!(v.message.contains("does not support protocol version 2025-11-25"), "{}", v.message);
     }
+
+    /// An HTTP server as a function from each raw exchange to its answer; remembers the
+    /// URLs asked (None: the session's own).
+    struct Web {
+        answer: Box<dyn FnMut(&HttpRequest) -> crate::transport::HttpResponse + Send>,
+        asked: Vec<Option<String>>,
+        transcript: Transcript,
+    }
+
+    #[async_trait]
+    impl Transport for Web {
+        async fn send(&mut self, _bytes: &[u8]) -> Result<(), SendError> {
+            Ok(())
+        }
+        async fn recv(&mut self, _wait: Duration) -> Event {
+            Event::Timeout
+        }
+        async fn close(&mut self, _grace: Duration) -> CloseReport {
+            CloseReport { ended_cleanly: true, detail: "closed".into() }
+        }
+        fn transcript(&self) -> &Transcript {
+            &self.transcript
+        }
+        async fn http_exchange(&mut self, request: HttpRequest) -> Result<crate::transport::HttpResponse, HttpError> {
+            self.asked.push(request.url.clone());
+            Ok((self.answer)(&request))
+        }
+        fn case_bindings(&self) -> Vec<(String, Value)> {
+            vec![
+                ("endpoint".into(), json!({"url": "http://h.test/mcp", "origin": "http://h.test", "path": "/mcp"})),
+                ("tokens".into(), json!({})),
+            ]
+        }
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> crate::transport::HttpResponse {
+        crate::transport::HttpResponse {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.as_bytes().to_vec(),
+            events: None,
+            complete: true,
+        }
+    }
+
+    const DISCOVERY: &str = r#"[
+        {"http": {"headers": {"Authorization": null}, "body": {"jsonrpc": "2.0", "id": 1, "method": "ping"}},
+         "bind": {"meta": {"pointer": "/headers/www-authenticate", "regex": "resource_metadata=\"([^\"]+)\"", "optional": true}}},
+        {"http": {"method": "GET", "url": ["${meta}", "/.well-known/oauth-protected-resource${endpoint/path}", "/.well-known/oauth-protected-resource"]},
+         "expect": {"assert": [{"pointer": "/json/resource", "one_of": ["${endpoint/url}", "${endpoint/origin}"]}]}}
+    ]"#;
+
+    #[tokio::test]
+    async fn url_candidates_pass_over_unbound_names_and_404s() {
+        let mut web = Web {
+            answer: Box::new(|r| match r.url.as_deref() {
+                None => response(401, &[("www-authenticate", "Bearer scope=\"mcp\"")], ""),
+                Some("/.well-known/oauth-protected-resource") => response(200, &[("content-type", "application/json")], r#"{"resource":"http://h.test"}"#),
+                Some(_) => response(404, &[], ""),
+            }),
+            asked: Vec::new(),
+            transcript: Transcript::new(vec![]),
+        };
+        let mut c = case(DISCOVERY);
+        c.setup = Setup::None;
+        let v = run_case(&c, &ctx(), &mut web).await;
+        assert_eq!(v.status, Status::Pass, "{}", v.message);
+        let asked: Vec<_> = web.asked.iter().map(|u| u.as_deref()).collect();
+        assert_eq!(asked, [None, Some("/.well-known/oauth-protected-resource/mcp"), Some("/.well-known/oauth-protected-resource")]);
+    }
+
+    #[tokio::test]
+    async fn a_captured_url_is_asked_first_and_its_answer_judged() {
+        let mut web = Web {
+            answer: Box::new(|r| match r.url.as_deref() {
+                None => response(401, &[("www-authenticate", "Bearer resource_metadata=\"http://as.test/prm\"")], ""),
+                Some(_) => response(200, &[], r#"{"resource":"http://other.test/mcp"}"#),
+            }),
+            asked: Vec::new(),
+            transcript: Transcript::new(vec![]),
+        };
+        let mut c = case(DISCOVERY);
+        c.setup = Setup::None;
+        let v = run_case(&c, &ctx(), &mut web).await;
+        assert_eq!(v.status, Status::Fail, "{}", v.message);
+        assert!(v.message.contains("expected one of \"http://h.test/mcp\""), "{}", v.message);
+        assert_eq!(web.asked, [None, Some("http://as.test/prm".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn a_test_token_not_given_skips_naming_the_flag() {
+        let mut web = Web { answer: Box::new(|_| response(401, &[], "")), asked: Vec::new(), transcript: Transcript::new(vec![]) };
+        let mut c = case(r#"[{"http": {"headers": {"Authorization": "Bearer ${tokens/wrong-audience}"}, "body": {"jsonrpc": "2.0", "id": 1, "method": "ping"}}}]"#);
+        c.setup = Setup::None;
+        let v = run_case(&c, &ctx(), &mut web).await;
+        assert_eq!(v.status, Status::Skip, "{}", v.message);
+        assert!(v.message.contains("--auth-token-env wrong-audience=VAR"), "{}", v.message);
+        assert!(web.asked.is_empty());
+    }
 }
