@@ -462,6 +462,39 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_authorization_values_never_panic() {
+        let a = auth();
+        let d = Defects::none();
+        let good = a.mint(&a.resource("/mcp"), "mcp");
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet: Vec<u8> = b"Bearer .=-_~+/ab,\"\t\xff\x80".to_vec();
+        for i in 0..5000 {
+            let len = (next() % 40) as usize;
+            let mut v: Vec<u8> = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            if i % 3 == 0 {
+                // Mutations of a real token: truncated, with a byte changed.
+                v = format!("Bearer {good}").into_bytes();
+                let at = (next() as usize) % v.len();
+                v.truncate(v.len() - (next() % 3) as usize);
+                if at < v.len() {
+                    v[at] = alphabet[(next() % alphabet.len() as u64) as usize];
+                }
+            }
+            let Ok(value) = HeaderValue::from_bytes(&v) else { continue };
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, value);
+            let s = status(a.check(&h, "/mcp", &d));
+            assert!(matches!(s, 200 | 400 | 401 | 403), "{v:?} -> {s}");
+        }
+    }
+
+    #[test]
     fn token_endpoint_grants_client_credentials_only() {
         let a = auth();
         let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
