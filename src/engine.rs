@@ -94,6 +94,8 @@ struct Session<'a> {
     probing: bool,
     rules: SessionRules,
     findings_dropped: usize,
+    /// Recorded findings by (level, message): their index and how often they occurred.
+    repeated: std::collections::HashMap<(Level, String), (usize, usize)>,
     /// Requests the transport says will get no response (id, HTTP status, why).
     unanswered: Vec<(Option<Id>, Option<u16>, String)>,
 }
@@ -125,6 +127,7 @@ impl<'a> Session<'a> {
             probing: false,
             rules: SessionRules::default(),
             findings_dropped: 0,
+            repeated: std::collections::HashMap::new(),
             unanswered: Vec::new(),
         }
     }
@@ -1032,6 +1035,15 @@ impl<'a> Session<'a> {
     /// Record a finding. A flooding server cannot grow memory through findings: past
     /// `MAX_FINDINGS` only a count is kept.
     fn fail(&mut self, level: Level, message: String) {
+        // The same violation again (a flooding server) is counted on its first record,
+        // so it does not crowd out the findings that follow.
+        if let Some((at, count)) = self.repeated.get_mut(&(level, message.clone())) {
+            *count += 1;
+            if let Some(f) = self.findings.get_mut(*at) {
+                f.message = format!("{message} ({count} times)");
+            }
+            return;
+        }
         if self.findings.len() >= MAX_FINDINGS {
             self.findings_dropped += 1;
             if let Some(last) = self.findings.last_mut() {
@@ -1040,6 +1052,7 @@ impl<'a> Session<'a> {
             return;
         }
         self.transport.transcript().note(format!("finding [{}]: {message}", level.as_str()));
+        self.repeated.insert((level, message.clone()), (self.findings.len(), 1));
         self.findings.push(Finding::new(level, message));
         if self.findings.len() == MAX_FINDINGS {
             self.findings.push(Finding::new(Level::Must, "… and more findings".to_string()));
