@@ -77,13 +77,15 @@ pub fn run_cli(args: Vec<String>) -> ExitCode {
         for (name, desc) in TABLE {
             out.push_str(&format!("{name}  {desc}\n"));
         }
-        print!("{out}");
+        // Not print!: a closed stdout (`| head`) must not panic.
+        use std::io::Write as _;
+        let _ = std::io::stdout().write_all(out.as_bytes());
         return ExitCode::SUCCESS;
     }
     let defects = match Defects::parse(&cli.defects) {
         Ok(d) => d,
         Err(name) => {
-            eprintln!(
+            note!(
                 "error: unknown defect {name:?} (run with --list-defects to see all defects)"
             );
             return ExitCode::from(2);
@@ -111,12 +113,12 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            note!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     if cli.auth && cli.transport == Transport::Stdio {
-        eprintln!("error: --auth needs an HTTP transport (--transport streamable-http or sse)");
+        note!("error: --auth needs an HTTP transport (--transport streamable-http or sse)");
         return ExitCode::from(2);
     }
     let result = rt.block_on(async move {
@@ -152,9 +154,9 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
                     options.auth = Some(Arc::new(auth));
                 }
                 // The URL line comes first: tools read the first URL on stderr.
-                eprintln!("listening on http://{addr}/{path}");
+                note!("listening on http://{addr}/{path}");
                 if let Some(note) = auth_note {
-                    eprintln!("{note}");
+                    note!("{note}");
                 }
                 crate::http::serve_http_with(config, listener, options).await
             }
@@ -164,7 +166,7 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::from(1)
         }
     }

@@ -26,6 +26,14 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// `eprintln!` that never panics: stderr may be closed (a parent that stopped reading).
+macro_rules! note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 pub mod auth;
 pub mod cli;
 mod completion;
