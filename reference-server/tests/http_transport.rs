@@ -1020,4 +1020,20 @@ async fn auth_mode_over_http() {
     assert_eq!(with(token(format!("{base}/mcp"), "mcp").await).await, 200);
     assert_eq!(with(token("http://other.invalid/mcp".into(), "mcp").await).await, 401);
     assert_eq!(with(token(format!("{base}/mcp"), "profile").await).await, 403);
+    // The legacy SSE endpoint is its own resource: a /mcp token is not for it.
+    let sse = |t: Option<String>| {
+        let base = base.clone();
+        async move {
+            let mut r = client().get(format!("{base}/sse")).header("accept", "text/event-stream");
+            if let Some(t) = t {
+                r = r.header("authorization", format!("Bearer {t}"));
+            }
+            r.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(sse(None).await, 401);
+    assert_eq!(sse(Some(token(format!("{base}/mcp"), "mcp").await)).await, 401);
+    assert_eq!(sse(Some(token(format!("{base}/sse"), "mcp").await)).await, 200);
+    let prm = json_of(client().get(format!("{base}/.well-known/oauth-protected-resource/sse")).send().await.unwrap()).await;
+    assert_eq!(prm["resource"], json!(format!("{base}/sse")));
 }
