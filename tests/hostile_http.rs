@@ -31,6 +31,9 @@ const MODES: &[&str] = &[
     "huge-body",
     "endless-body",
     "garbage-status-line",
+    "sse-not-a-stream",
+    "sse-no-endpoint",
+    "sse-endpoint-elsewhere",
 ];
 
 fn main() {
@@ -60,8 +63,11 @@ fn check_mode(mode: &'static str) -> Result<(), Failed> {
     let report = std::env::temp_dir().join(format!("mcp-conform-hostile-http-{mode}-{}.json", std::process::id()));
     let _ = std::fs::remove_file(&report);
     let started = Instant::now();
+    // `sse-*` modes are legacy HTTP+SSE servers (2024-11-05).
+    let (path, transport, version) =
+        if mode.starts_with("sse-") { ("sse", "sse", "2024-11-05") } else { ("mcp", "streamable-http", "2025-11-25") };
     let child = std::process::Command::new(EXE)
-        .args(["run", "--url", &format!("http://{addr}/mcp"), "--spec-version", "2025-11-25"])
+        .args(["run", "--url", &format!("http://{addr}/{path}"), "--transport", transport, "--spec-version", version])
         .args(["--filter", "lifecycle/ping", "--filter", "tools/list"])
         .args(["--timeout", &TIMEOUT_MS.to_string(), "--json"])
         .arg(&report)
@@ -191,6 +197,9 @@ fn answer(request: &Value) -> Value {
 
 async fn serve(mut socket: TcpStream, mode: &'static str) {
     let Some((method, path, body)) = read_request(&mut socket).await else { return };
+    if mode.starts_with("sse-") {
+        return serve_legacy(socket, mode, &method).await;
+    }
     if method != "POST" {
         // No GET stream, and DELETE is not supported: both allowed by the spec.
         respond(&mut socket, "405 Method Not Allowed", &[("allow", "POST".into())], b"").await;
@@ -294,5 +303,37 @@ async fn serve(mut socket: TcpStream, mode: &'static str) {
             let _ = socket.shutdown().await;
         }
         _ => respond(&mut socket, "200 OK", &[json_ct, sid], text.as_bytes()).await,
+    }
+}
+
+/// Legacy HTTP+SSE modes: what `GET /sse` gets (POSTs are accepted and never answered).
+async fn serve_legacy(mut socket: TcpStream, mode: &'static str, method: &str) {
+    if method != "GET" {
+        respond(&mut socket, "202 Accepted", &[], b"").await;
+        return;
+    }
+    let stream_head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+    let first = match mode {
+        "sse-not-a-stream" => {
+            respond(&mut socket, "200 OK", &[("content-type", "text/html".into())], b"<html>hello</html>").await;
+            return;
+        }
+        // Comments forever, never the endpoint event.
+        "sse-no-endpoint" => String::new(),
+        // An endpoint on another origin: the harness must not send there.
+        _ => "event: endpoint\ndata: http://elsewhere.mcp-conform.invalid/messages\n\n".to_string(),
+    };
+    if socket.write_all(stream_head.as_bytes()).await.is_err() {
+        return;
+    }
+    if !first.is_empty() && socket.write_all(format!("{:x}\r\n{first}\r\n", first.len()).as_bytes()).await.is_err() {
+        return;
+    }
+    let comment = ": waiting\n\n";
+    loop {
+        if socket.write_all(format!("{:x}\r\n{comment}\r\n", comment.len()).as_bytes()).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
