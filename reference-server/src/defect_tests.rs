@@ -38,6 +38,7 @@ const TRANSPORT_ONLY: &[&str] = &[
     "auth-wrong-audience-accepted",
     "auth-scope-ignored",
     "auth-malformed-header-accepted",
+    "auth-no-authorization-server-metadata",
 ];
 
 enum Step {

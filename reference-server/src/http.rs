@@ -700,6 +700,9 @@ async fn prm_sse(State(http): State<Arc<Http>>) -> Response {
 
 async fn as_metadata(State(http): State<Arc<Http>>) -> Response {
     match &http.auth {
+        Some(_) if http.config.defects.has(Defect::AuthNoAuthorizationServerMetadata) => {
+            StatusCode::NOT_FOUND.into_response()
+        }
         Some(a) => oauth_json(StatusCode::OK, &a.authorization_server_metadata()),
         None => StatusCode::NOT_FOUND.into_response(),
     }
