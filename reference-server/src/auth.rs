@@ -148,7 +148,9 @@ impl Auth {
                 self.metadata_url(endpoint)
             ));
         }
-        params.push(format!("scope=\"{REQUIRED_SCOPE}\""));
+        if !defects.has(Defect::AuthChallengeWithoutScope) {
+            params.push(format!("scope=\"{REQUIRED_SCOPE}\""));
+        }
         format!("Bearer {}", params.join(", "))
     }
 

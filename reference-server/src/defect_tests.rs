@@ -39,6 +39,7 @@ const TRANSPORT_ONLY: &[&str] = &[
     "auth-scope-ignored",
     "auth-malformed-header-accepted",
     "auth-no-authorization-server-metadata",
+    "auth-challenge-without-scope",
 ];
 
 enum Step {

@@ -149,6 +149,7 @@ defects! {
     AuthWrongAudienceAccepted => "auth-wrong-audience-accepted": "with --auth, a token issued for another resource (audience) is served",
     AuthScopeIgnored => "auth-scope-ignored": "with --auth, a token without the required scope is served instead of answered 403 insufficient_scope",
     AuthMalformedHeaderAccepted => "auth-malformed-header-accepted": "with --auth, a malformed Authorization header is served as if authorized",
+    AuthChallengeWithoutScope => "auth-challenge-without-scope": "with --auth, the WWW-Authenticate challenge lacks scope",
     AuthNoAuthorizationServerMetadata => "auth-no-authorization-server-metadata": "with --auth, /.well-known/oauth-authorization-server answers 404",
 }
 
