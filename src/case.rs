@@ -47,6 +47,10 @@ pub struct Case {
     /// Other suites' ids for the same rule (e.g. the official suite's scenario ids).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Arguments the bundled reference server needs to exercise the rule in the
+    /// project's own trials (`--auth`); no effect on a run against any server.
+    #[serde(default)]
+    pub reference_args: Vec<String>,
     #[serde(default)]
     pub description: Option<String>,
     /// Where the case was loaded from (set by the loader).
@@ -106,6 +110,7 @@ impl Case {
             steps: Vec::new(),
             defects: Vec::new(),
             aliases: Vec::new(),
+            reference_args: Vec::new(),
             description: None,
             source: PathBuf::new(),
         }
@@ -293,6 +298,28 @@ pub struct HttpSpec {
     /// Stop reading an SSE body at its first JSON-RPC response (default true).
     #[serde(default = "yes")]
     pub stop_at_response: bool,
+    /// Request another URL than the server's (relative references resolve against it),
+    /// with only `headers`: neither the transport's defaults nor the user's credentials.
+    /// A list holds candidates tried in order: one naming an unbound value is passed
+    /// over, and the first answer other than 404 is judged (else the last one).
+    #[serde(default)]
+    pub url: Option<UrlSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UrlSpec {
+    One(String),
+    Candidates(Vec<String>),
+}
+
+impl UrlSpec {
+    pub fn candidates(&self) -> Vec<String> {
+        match self {
+            UrlSpec::One(u) => vec![u.clone()],
+            UrlSpec::Candidates(c) => c.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -450,6 +477,16 @@ impl TypeNames {
 #[serde(untagged)]
 pub enum Binding {
     Pointer(String),
+    /// The first capture group of `regex` in the string at `pointer`. With `optional`,
+    /// no match leaves the name unbound instead of skipping the case.
+    Capture {
+        pointer: String,
+        regex: String,
+        #[serde(default)]
+        optional: bool,
+        #[serde(default)]
+        skip: Option<String>,
+    },
     Find {
         pointer: String,
         #[serde(default)]
@@ -464,7 +501,7 @@ impl Binding {
     pub fn pointer(&self) -> &str {
         match self {
             Binding::Pointer(p) => p,
-            Binding::Find { pointer, .. } => pointer,
+            Binding::Capture { pointer, .. } | Binding::Find { pointer, .. } => pointer,
         }
     }
 }
@@ -529,6 +566,11 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, LoadError> {
                 if let Some(re) = &assertion.regex {
                     regex::Regex::new(re)
                         .map_err(|e| err(&format!("{at}/steps/{s}/expect/assert/{a}/regex"), e.to_string()))?;
+                }
+            }
+            for (name, binding) in &step.bind {
+                if let Binding::Capture { regex, .. } = binding {
+                    regex::Regex::new(regex).map_err(|e| err(&format!("{at}/steps/{s}/bind/{name}/regex"), e.to_string()))?;
                 }
             }
         }

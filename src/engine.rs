@@ -94,6 +94,8 @@ struct Session<'a> {
     probing: bool,
     rules: SessionRules,
     findings_dropped: usize,
+    /// Recorded findings by (level, message): their index and how often they occurred.
+    repeated: std::collections::HashMap<(Level, String), (usize, usize)>,
     /// Requests the transport says will get no response (id, HTTP status, why).
     unanswered: Vec<(Option<Id>, Option<u16>, String)>,
 }
@@ -106,7 +108,7 @@ impl<'a> Session<'a> {
         transport.set_protocol_version(ctx.version);
         let client_capabilities =
             case.client.capabilities.clone().unwrap_or_else(|| default_client_capabilities(ctx.version));
-        let mut bindings = BTreeMap::new();
+        let mut bindings: BTreeMap<String, Value> = transport.case_bindings().into_iter().collect();
         bindings.insert("version".to_string(), json!(ctx.version.as_str()));
         Session {
             case,
@@ -125,6 +127,7 @@ impl<'a> Session<'a> {
             probing: false,
             rules: SessionRules::default(),
             findings_dropped: 0,
+            repeated: std::collections::HashMap::new(),
             unanswered: Vec::new(),
         }
     }
@@ -327,24 +330,49 @@ impl<'a> Session<'a> {
             (None, None) => None,
         };
         let read_window = h.read_ms.map(Duration::from_millis).unwrap_or(self.ctx.timeout).min(self.ctx.timeout);
-        let request = HttpRequest {
-            method: h.method.to_ascii_uppercase(),
-            headers,
-            body,
-            read_window,
-            stop_at_response: h.stop_at_response,
+        // The URLs to try: the session's own (None), or candidates whose names are bound.
+        let urls: Vec<Option<String>> = match &h.url {
+            None => vec![None],
+            Some(spec) => {
+                let urls: Vec<_> = spec.candidates().iter().filter_map(|u| self.substitute_bound(u)).map(Some).collect();
+                if urls.is_empty() {
+                    return Err(Stop::Skip(format!("{label}: no URL to request (every candidate names an unbound value)")));
+                }
+                urls
+            }
         };
-        let result = self.transport.http_exchange(request).await;
-        self.take_transport_findings();
-        let response = match result {
-            Ok(r) => r,
-            Err(HttpError::NotHttp) => {
-                return Err(Stop::Skip(format!("{label} is an HTTP check; the {} transport has no HTTP", self.ctx.transport)));
+        let mut last = None;
+        for (i, url) in urls.iter().enumerate() {
+            let request = HttpRequest {
+                method: h.method.to_ascii_uppercase(),
+                headers: headers.clone(),
+                body: body.clone(),
+                read_window,
+                stop_at_response: h.stop_at_response,
+                url: url.clone(),
+            };
+            let result = self.transport.http_exchange(request).await;
+            self.take_transport_findings();
+            let more = i + 1 < urls.len();
+            match result {
+                Ok(r) if r.status == 404 && more => continue,
+                Ok(r) => {
+                    last = Some(r);
+                    break;
+                }
+                Err(HttpError::NotHttp) => {
+                    return Err(Stop::Skip(format!("{label} is an HTTP check; the {} transport has no HTTP", self.ctx.transport)));
+                }
+                Err(HttpError::Failed(_)) if more => continue,
+                Err(HttpError::Failed(e)) => {
+                    self.fail(level, format!("{label}: the HTTP request failed: {e}"));
+                    return Err(Stop::Abort);
+                }
             }
-            Err(HttpError::Failed(e)) => {
-                self.fail(level, format!("{label}: the HTTP request failed: {e}"));
-                return Err(Stop::Abort);
-            }
+        }
+        let Some(response) = last else {
+            self.fail(level, format!("{label}: no HTTP answer"));
+            return Err(Stop::Abort);
         };
         let value = response.to_value();
         self.skip_unless(step, &value)?;
@@ -887,6 +915,16 @@ impl<'a> Session<'a> {
             let found = value.pointer(binding.pointer());
             let bound = match binding {
                 Binding::Pointer(_) => found.cloned(),
+                Binding::Capture { regex, optional, .. } => {
+                    let captured = found.and_then(Value::as_str).and_then(|text| {
+                        let re = regex::Regex::new(regex).ok()?;
+                        re.captures(text)?.get(1).map(|m| json!(m.as_str()))
+                    });
+                    if captured.is_none() && *optional {
+                        continue;
+                    }
+                    captured
+                }
                 Binding::Find { find, .. } => found
                     .and_then(Value::as_array)
                     .and_then(|items| items.iter().find(|item| matchers::satisfies(item, find)))
@@ -898,7 +936,7 @@ impl<'a> Session<'a> {
                 }
                 None => {
                     let reason = match binding {
-                        Binding::Find { skip: Some(reason), .. } => reason.clone(),
+                        Binding::Find { skip: Some(reason), .. } | Binding::Capture { skip: Some(reason), .. } => reason.clone(),
                         _ => format!("nothing to act on: no value at {} to bind as `{name}`", binding.pointer()),
                     };
                     return Err(Stop::Skip(reason));
@@ -953,6 +991,25 @@ impl<'a> Session<'a> {
         Ok(out)
     }
 
+    /// `s` with its `${name}`s replaced, or None when one of them is not bound.
+    fn substitute_bound(&self, s: &str) -> Option<String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let len = rest[start..].find('}')?;
+            let name = &rest[start + 2..start + len];
+            let (key, pointer) = name.find('/').map_or((name, ""), |i| (&name[..i], &name[i..]));
+            match self.bindings.get(key)?.pointer(pointer)? {
+                Value::String(v) => out.push_str(v),
+                other => out.push_str(&other.to_string()),
+            }
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
     fn lookup(&mut self, name: &str) -> Flow<Value> {
         if name == "unique" {
             self.unique += 1;
@@ -964,6 +1021,11 @@ impl<'a> Session<'a> {
         };
         match self.bindings.get(key).and_then(|v| v.pointer(pointer)) {
             Some(v) => Ok(v.clone()),
+            // A test token the user did not give: the check has nothing to send.
+            None if key == "tokens" => {
+                let kind = pointer.trim_start_matches('/');
+                Err(Stop::Skip(format!("no {kind} token was given (mcp-conform run --auth-token-env {kind}=VAR)")))
+            }
             None => {
                 self.fail(Level::Must, format!("case error: `${{{name}}}` is not bound"));
                 Err(Stop::Abort)
@@ -982,6 +1044,9 @@ impl<'a> Session<'a> {
         if let Some(e) = &a.valid_against {
             a.valid_against = Some(self.substitute(e)?);
         }
+        if let Some(items) = &a.one_of {
+            a.one_of = Some(items.iter().map(|e| self.substitute(e)).collect::<Flow<_>>()?);
+        }
         Ok(a)
     }
 
@@ -996,6 +1061,15 @@ impl<'a> Session<'a> {
     /// Record a finding. A flooding server cannot grow memory through findings: past
     /// `MAX_FINDINGS` only a count is kept.
     fn fail(&mut self, level: Level, message: String) {
+        // The same violation again (a flooding server) is counted on its first record,
+        // so it does not crowd out the findings that follow.
+        if let Some((at, count)) = self.repeated.get_mut(&(level, message.clone())) {
+            *count += 1;
+            if let Some(f) = self.findings.get_mut(*at) {
+                f.message = format!("{message} ({count} times)");
+            }
+            return;
+        }
         if self.findings.len() >= MAX_FINDINGS {
             self.findings_dropped += 1;
             if let Some(last) = self.findings.last_mut() {
@@ -1004,6 +1078,7 @@ impl<'a> Session<'a> {
             return;
         }
         self.transport.transcript().note(format!("finding [{}]: {message}", level.as_str()));
+        self.repeated.insert((level, message.clone()), (self.findings.len(), 1));
         self.findings.push(Finding::new(level, message));
         if self.findings.len() == MAX_FINDINGS {
             self.findings.push(Finding::new(Level::Must, "… and more findings".to_string()));
@@ -1271,5 +1346,104 @@ mod tests {
         let v = verdict(r#"[{"request":{"method":"ping"}}]"#, t).await;
         assert_eq!(v.status, Status::Skip);
         assert!(v.message.contains("does not support protocol version 2025-11-25"), "{}", v.message);
+    }
+
+    /// An HTTP server as a function from each raw exchange to its answer; remembers the
+    /// URLs asked (None: the session's own).
+    struct Web {
+        answer: Box<dyn FnMut(&HttpRequest) -> crate::transport::HttpResponse + Send>,
+        asked: Vec<Option<String>>,
+        transcript: Transcript,
+    }
+
+    #[async_trait]
+    impl Transport for Web {
+        async fn send(&mut self, _bytes: &[u8]) -> Result<(), SendError> {
+            Ok(())
+        }
+        async fn recv(&mut self, _wait: Duration) -> Event {
+            Event::Timeout
+        }
+        async fn close(&mut self, _grace: Duration) -> CloseReport {
+            CloseReport { ended_cleanly: true, detail: "closed".into() }
+        }
+        fn transcript(&self) -> &Transcript {
+            &self.transcript
+        }
+        async fn http_exchange(&mut self, request: HttpRequest) -> Result<crate::transport::HttpResponse, HttpError> {
+            self.asked.push(request.url.clone());
+            Ok((self.answer)(&request))
+        }
+        fn case_bindings(&self) -> Vec<(String, Value)> {
+            vec![
+                ("endpoint".into(), json!({"url": "http://h.test/mcp", "origin": "http://h.test", "path": "/mcp"})),
+                ("tokens".into(), json!({})),
+            ]
+        }
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> crate::transport::HttpResponse {
+        crate::transport::HttpResponse {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: body.as_bytes().to_vec(),
+            events: None,
+            complete: true,
+        }
+    }
+
+    const DISCOVERY: &str = r#"[
+        {"http": {"headers": {"Authorization": null}, "body": {"jsonrpc": "2.0", "id": 1, "method": "ping"}},
+         "bind": {"meta": {"pointer": "/headers/www-authenticate", "regex": "resource_metadata=\"([^\"]+)\"", "optional": true}}},
+        {"http": {"method": "GET", "url": ["${meta}", "/.well-known/oauth-protected-resource${endpoint/path}", "/.well-known/oauth-protected-resource"]},
+         "expect": {"assert": [{"pointer": "/json/resource", "one_of": ["${endpoint/url}", "${endpoint/origin}"]}]}}
+    ]"#;
+
+    #[tokio::test]
+    async fn url_candidates_pass_over_unbound_names_and_404s() {
+        let mut web = Web {
+            answer: Box::new(|r| match r.url.as_deref() {
+                None => response(401, &[("www-authenticate", "Bearer scope=\"mcp\"")], ""),
+                Some("/.well-known/oauth-protected-resource") => response(200, &[("content-type", "application/json")], r#"{"resource":"http://h.test"}"#),
+                Some(_) => response(404, &[], ""),
+            }),
+            asked: Vec::new(),
+            transcript: Transcript::new(vec![]),
+        };
+        let mut c = case(DISCOVERY);
+        c.setup = Setup::None;
+        let v = run_case(&c, &ctx(), &mut web).await;
+        assert_eq!(v.status, Status::Pass, "{}", v.message);
+        let asked: Vec<_> = web.asked.iter().map(|u| u.as_deref()).collect();
+        assert_eq!(asked, [None, Some("/.well-known/oauth-protected-resource/mcp"), Some("/.well-known/oauth-protected-resource")]);
+    }
+
+    #[tokio::test]
+    async fn a_captured_url_is_asked_first_and_its_answer_judged() {
+        let mut web = Web {
+            answer: Box::new(|r| match r.url.as_deref() {
+                None => response(401, &[("www-authenticate", "Bearer resource_metadata=\"http://as.test/prm\"")], ""),
+                Some(_) => response(200, &[], r#"{"resource":"http://other.test/mcp"}"#),
+            }),
+            asked: Vec::new(),
+            transcript: Transcript::new(vec![]),
+        };
+        let mut c = case(DISCOVERY);
+        c.setup = Setup::None;
+        let v = run_case(&c, &ctx(), &mut web).await;
+        assert_eq!(v.status, Status::Fail, "{}", v.message);
+        assert!(v.message.contains("expected one of \"http://h.test/mcp\""), "{}", v.message);
+        assert_eq!(web.asked, [None, Some("http://as.test/prm".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn a_test_token_not_given_skips_naming_the_flag() {
+        let mut web = Web { answer: Box::new(|_| response(401, &[], "")), asked: Vec::new(), transcript: Transcript::new(vec![]) };
+        let mut c = case(r#"[{"http": {"headers": {"Authorization": "Bearer ${tokens/wrong-audience}"}, "body": {"jsonrpc": "2.0", "id": 1, "method": "ping"}}}]"#);
+        c.setup = Setup::None;
+        let v = run_case(&c, &ctx(), &mut web).await;
+        assert_eq!(v.status, Status::Skip, "{}", v.message);
+        assert!(v.message.contains("--auth-token-env wrong-audience=VAR"), "{}", v.message);
+        assert!(web.asked.is_empty());
     }
 }

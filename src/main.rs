@@ -59,6 +59,12 @@ struct TargetArgs {
     /// Send `Authorization: Bearer $VAR` (the token is redacted from every report).
     #[arg(long)]
     bearer_token_env: Option<String>,
+    /// A test token for the authorization checks, `KIND=VAR` with the token in $VAR
+    /// (repeatable; redacted like the bearer token). Kinds: `wrong-audience` (a valid
+    /// token issued for another resource), `insufficient-scope` (a valid token for this
+    /// server that lacks a scope it needs).
+    #[arg(long = "auth-token-env", value_name = "KIND=VAR", value_parser = parse_token_kind)]
+    auth_token_env: Vec<(String, String)>,
     /// The stdio server to spawn: `-- CMD ARGS...`.
     #[arg(last = true)]
     command: Vec<String>,
@@ -222,6 +228,19 @@ fn parse_http_transport(s: &str) -> Result<TransportKind, String> {
     }
 }
 
+const TOKEN_KINDS: &[&str] = &["wrong-audience", "insufficient-scope"];
+
+fn parse_token_kind(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected KIND=VAR, got {s:?}"))?;
+    if !TOKEN_KINDS.contains(&k) {
+        return Err(format!("unknown token kind {k:?} (kinds: {})", TOKEN_KINDS.join(", ")));
+    }
+    if v.is_empty() {
+        return Err("the environment variable name is empty".into());
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
 fn parse_header(s: &str) -> Result<(String, String), String> {
     let (k, v) = s.split_once(':').ok_or_else(|| format!("a header is 'Name: value', got {s:?}"))?;
     let k = k.trim();
@@ -336,9 +355,17 @@ fn target_of(args: &TargetArgs) -> Result<Target, String> {
         let token = std::env::var(var).map_err(|_| format!("--bearer-token-env: ${var} is not set"))?;
         headers.push(("Authorization".into(), format!("Bearer {token}")));
     }
+    let mut tokens = Vec::new();
+    for (kind, var) in &args.auth_token_env {
+        let token = std::env::var(var).map_err(|_| format!("--auth-token-env {kind}: ${var} is not set"))?;
+        tokens.push((kind.clone(), token));
+    }
+    if !tokens.is_empty() && args.url.is_none() {
+        return Err("--auth-token-env is for HTTP servers (--url)".into());
+    }
     match (&args.url, args.command.is_empty()) {
         (Some(_), false) => Err("give either --url or `-- CMD ARGS`, not both".into()),
-        (Some(url), true) => Ok(Target::Http { url: url.clone(), transport: args.transport, headers }),
+        (Some(url), true) => Ok(Target::Http { url: url.clone(), transport: args.transport, headers, tokens }),
         (None, false) => Ok(Target::Stdio { command: args.command.clone(), env: Vec::new() }),
         (None, true) => {
             let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;

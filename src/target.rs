@@ -16,7 +16,9 @@ pub enum Target {
     /// Spawn `command` and speak newline-delimited JSON-RPC over its stdio.
     Stdio { command: Vec<String>, env: Vec<(String, String)> },
     /// An HTTP endpoint, over Streamable HTTP or the legacy HTTP+SSE transport.
-    Http { url: String, transport: TransportKind, headers: Vec<(String, String)> },
+    /// `tokens`: extra test tokens by kind (`wrong-audience`, `insufficient-scope`) for
+    /// the authorization checks; only those cases send them.
+    Http { url: String, transport: TransportKind, headers: Vec<(String, String)>, tokens: Vec<(String, String)> },
 }
 
 impl Target {
@@ -31,13 +33,14 @@ impl Target {
     pub fn secrets(&self) -> Vec<String> {
         match self {
             Target::Stdio { .. } => Vec::new(),
-            Target::Http { headers, .. } => headers
+            Target::Http { headers, tokens, .. } => headers
                 .iter()
                 .filter(|(k, _)| is_secret_header(k))
                 .flat_map(|(_, v)| {
                     let token = v.split_once(' ').map(|(_, t)| t.to_string());
                     std::iter::once(v.clone()).chain(token)
                 })
+                .chain(tokens.iter().map(|(_, t)| t.clone()))
                 .collect(),
         }
     }
@@ -54,12 +57,13 @@ impl Target {
                 };
                 Ok(Box::new(StdioTransport::spawn(&config, transcript)?))
             }
-            Target::Http { url, transport, headers } => {
+            Target::Http { url, transport, headers, tokens } => {
                 let config = HttpConfig {
                     url: url.clone(),
                     headers: headers.clone(),
                     timeout,
                     max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                    tokens: tokens.clone(),
                 };
                 match transport {
                     TransportKind::Sse => Ok(Box::new(SseTransport::open(&config, transcript).await?)),

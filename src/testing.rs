@@ -97,7 +97,7 @@ pub fn stdio<S: Into<String>>(command: impl IntoIterator<Item = S>) -> Target {
 
 /// A Streamable HTTP server at `url`.
 pub fn http(url: impl Into<String>) -> Target {
-    Target::Http { url: url.into(), transport: TransportKind::StreamableHttp, headers: Vec::new() }
+    Target::Http { url: url.into(), transport: TransportKind::StreamableHttp, headers: Vec::new(), tokens: Vec::new() }
 }
 
 /// Parse libtest arguments, run [`trials`], exit with libtest's code.

@@ -57,16 +57,26 @@ impl Finding {
 }
 
 /// Decide a status from findings: any MUST finding fails, any other finding warns,
-/// none passes. The message lists the findings, most severe first.
+/// none passes. The message lists the findings, most severe first; a finding repeated
+/// (a server that floods the same violation) is listed once with its count.
 pub fn decide(findings: &[Finding]) -> (Status, String) {
-    let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by_key(|f| f.level);
+    let mut sorted: Vec<(&Finding, usize)> = Vec::new();
+    for f in findings {
+        match sorted.iter_mut().find(|(g, _)| *g == f) {
+            Some((_, n)) => *n += 1,
+            None => sorted.push((f, 1)),
+        }
+    }
+    sorted.sort_by_key(|(f, _)| f.level);
     let message = sorted
         .iter()
-        .map(|f| if f.level == Level::Must { f.message.clone() } else { format!("[{}] {}", f.level.as_str(), f.message) })
+        .map(|(f, n)| {
+            let text = if f.level == Level::Must { f.message.clone() } else { format!("[{}] {}", f.level.as_str(), f.message) };
+            if *n > 1 { format!("{text} ({n} times)") } else { text }
+        })
         .collect::<Vec<_>>()
         .join("; ");
-    let status = match sorted.first() {
+    let status = match sorted.first().map(|(f, _)| f) {
         None => Status::Pass,
         Some(f) if f.level == Level::Must => Status::Fail,
         Some(_) => Status::Warn,
@@ -85,5 +95,7 @@ mod tests {
         let (status, message) = decide(&[Finding::new(Level::Should, "s"), Finding::new(Level::Must, "m")]);
         assert_eq!(status, Status::Fail);
         assert_eq!(message, "m; [SHOULD] s");
+        let flood = vec![Finding::new(Level::Must, "x"); 3];
+        assert_eq!(decide(&flood).1, "x (3 times)");
     }
 }

@@ -39,12 +39,16 @@ struct HttpServer {
 }
 
 impl HttpServer {
-    fn start(transport: TransportKind, defects: &[&str]) -> Result<HttpServer, String> {
+    fn start(transport: TransportKind, defects: &[&str], extra: &[String]) -> Result<HttpServer, String> {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(EXE);
         cmd.args(["reference-server", "--transport", transport.as_str(), "--bind", "127.0.0.1:0"]);
         for d in defects {
             cmd.args(["--defect", d]);
+        }
+        cmd.args(extra);
+        if extra.iter().any(|a| a == "--auth") {
+            cmd.args(["--auth-client-secret", AUTH_CLIENT_SECRET]);
         }
         let mut child = cmd
             .stdin(std::process::Stdio::null())
@@ -61,7 +65,7 @@ impl HttpServer {
                 }
             }
         });
-        let server = |url| HttpServer { child, target: Target::Http { url, transport, headers: Vec::new() } };
+        let server = |url| HttpServer { child, target: Target::Http { url, transport, headers: Vec::new(), tokens: Vec::new() } };
         match rx.recv_timeout(Duration::from_secs(10)) {
             Ok(url) => Ok(server(url)),
             Err(_) => {
@@ -80,12 +84,64 @@ impl Drop for HttpServer {
     }
 }
 
+/// The client secret the trials give a reference server started with `--auth`.
+const AUTH_CLIENT_SECRET: &str = "mcp-conform-trials";
+
+/// A token from the `--auth` reference server's local issuer (client_credentials).
+async fn mint_token(url: &str, resource: &str, scope: &str) -> Result<String, String> {
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "mcp-conform"),
+        ("client_secret", AUTH_CLIENT_SECRET),
+        ("resource", resource),
+        ("scope", scope),
+    ];
+    let body: String = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>()))
+        .collect::<Vec<_>>()
+        .join("&");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+    let r = client
+        .post(format!("{base}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("token request failed: {e}"))?;
+    let bytes = r.bytes().await.map_err(|e| format!("token response: {e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("token response: {e}"))?;
+    v["access_token"].as_str().map(str::to_string).ok_or_else(|| format!("no access_token in {v}"))
+}
+
+/// The trials' tokens for an `--auth` server at `url`: the session's own (sent as
+/// `Authorization`), and the test tokens the authorization checks send.
+fn auth_tokens(target: &mut Target) -> Result<(), String> {
+    let Target::Http { url, headers, tokens, .. } = target else { return Ok(()) };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let (good, other, unscoped) = runtime.block_on(async {
+        Ok::<_, String>((
+            mint_token(url, url, "mcp").await?,
+            mint_token(url, "http://other-resource.mcp-conform.invalid/mcp", "mcp").await?,
+            mint_token(url, url, "profile").await?,
+        ))
+    })?;
+    headers.push(("Authorization".into(), format!("Bearer {good}")));
+    tokens.push(("wrong-audience".into(), other));
+    tokens.push(("insufficient-scope".into(), unscoped));
+    Ok(())
+}
+
 /// Run `case` against the reference server with `defects`, over `transport`.
 fn run_on(case: &Case, version: ProtocolVersion, transport: TransportKind, defects: &[&str], schemas: &Arc<SchemaSet>) -> Result<mcp_conform::report::CheckResult, Failed> {
     if transport == TransportKind::Stdio {
         return Ok(run(case, version, &stdio_target(defects), schemas));
     }
-    let server = HttpServer::start(transport, defects)?;
+    let mut server = HttpServer::start(transport, defects, &case.reference_args)?;
+    if case.reference_args.iter().any(|a| a == "--auth") {
+        auth_tokens(&mut server.target)?;
+    }
     Ok(run(case, version, &server.target, schemas))
 }
 

@@ -97,6 +97,7 @@ async fn open(url: &str, version: ProtocolVersion) -> StreamableHttpTransport {
         headers: vec![("Authorization".into(), "Bearer sekret-token-123".into())],
         timeout: Duration::from_millis(1500),
         max_body_bytes: 64 * 1024,
+        tokens: vec![],
     };
     let mut t = StreamableHttpTransport::open(&config, Transcript::new(vec!["Bearer sekret-token-123".into(), "sekret-token-123".into()]))
         .await
@@ -382,6 +383,7 @@ async fn raw_exchanges_report_status_headers_and_messages() {
         body: Some(PING.as_bytes().to_vec()),
         read_window: Duration::from_millis(500),
         stop_at_response: true,
+        url: None,
     };
     let r = t.http_exchange(request(vec![("Origin".into(), Some("https://evil.example".into()))])).await.unwrap();
     assert_eq!(r.status, 403);
@@ -430,7 +432,7 @@ async fn legacy_sse_posts_to_the_endpoint_and_reads_the_stream() {
         }
     };
     let base = serve(Router::new().route("/sse", axum::routing::get(sse)).route("/messages", axum::routing::post(post))).await;
-    let config = HttpConfig { url: format!("{base}/sse"), headers: vec![], timeout: Duration::from_millis(1000), max_body_bytes: 64 * 1024 };
+    let config = HttpConfig { url: format!("{base}/sse"), headers: vec![], timeout: Duration::from_millis(1000), max_body_bytes: 64 * 1024, tokens: vec![] };
     let mut t = SseTransport::open(&config, Transcript::default()).await.unwrap();
     t.send(PING.as_bytes()).await.unwrap();
     let answer = frame(&mut t, 1000).await;
@@ -444,7 +446,7 @@ async fn legacy_sse_posts_to_the_endpoint_and_reads_the_stream() {
 async fn legacy_sse_without_an_endpoint_event_fails_to_send() {
     let sse = || async { sse_response(vec![": hello\n\n".into()], Duration::ZERO, true) };
     let base = serve(Router::new().route("/sse", axum::routing::get(sse))).await;
-    let config = HttpConfig { url: format!("{base}/sse"), headers: vec![], timeout: Duration::from_millis(300), max_body_bytes: 1024 };
+    let config = HttpConfig { url: format!("{base}/sse"), headers: vec![], timeout: Duration::from_millis(300), max_body_bytes: 1024, tokens: vec![] };
     let mut t = SseTransport::open(&config, Transcript::default()).await.unwrap();
     let started = Instant::now();
     let err = t.send(PING.as_bytes()).await.unwrap_err();

@@ -55,6 +55,8 @@ fn main() {
         ("cli/compare-exit-codes", cli_compare),
         ("cli/shards-partition-the-run", cli_shards),
         ("cli/secrets-in-the-command-and-echoed-headers-are-redacted", cli_redacts),
+        ("cli/auth-token-env-usage-errors", cli_auth_token_usage),
+        ("cli/auth-checks-against-an-auth-server-redact-every-token", cli_auth_run),
     ];
     let trials = trials.iter().map(|(name, f)| Trial::test(*name, *f)).collect();
     libtest_mimic::run(&args, trials).exit();
@@ -698,4 +700,97 @@ fn cli_redacts() -> Result<(), Failed> {
     ensure(saw_stderr, || "the echoed header line was not kept (redacted) in any report".into())?;
     let out = String::from_utf8_lossy(&o.stdout);
     ensure(!out.contains(SECRET) && !out.contains(ECHOED), || "the terminal summary leaks a secret".into())
+}
+
+fn cli_auth_token_usage() -> Result<(), Failed> {
+    let run = |args: &[&str]| {
+        Command::new(EXE).arg("run").args(args).env_remove("MCP_CONFORM_UNSET_VAR").stdin(Stdio::null()).output().expect("mcp-conform runs")
+    };
+    let url = ["--url", "http://127.0.0.1:9/mcp"];
+    let o = run(&[&url[..], &["--auth-token-env", "bogus=X"]].concat());
+    ensure(code(&o) == 2 && String::from_utf8_lossy(&o.stderr).contains("wrong-audience"), || show(&o))?;
+    let o = run(&[&url[..], &["--auth-token-env", "wrong-audience=MCP_CONFORM_UNSET_VAR"]].concat());
+    ensure(code(&o) == 2 && String::from_utf8_lossy(&o.stderr).contains("MCP_CONFORM_UNSET_VAR is not set"), || show(&o))?;
+    let o = Command::new(EXE)
+        .args(["run", "--auth-token-env", "wrong-audience=V"])
+        .env("V", "x")
+        .stdin(Stdio::null())
+        .output()?;
+    ensure(code(&o) == 2 && String::from_utf8_lossy(&o.stderr).contains("for HTTP servers"), || show(&o))
+}
+
+/// The reference server with `--auth`, killed when dropped; its URL.
+struct AuthServer(std::process::Child, String);
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn auth_server() -> Result<AuthServer, Failed> {
+    let mut child = Command::new(EXE)
+        .args(["reference-server", "--transport", "streamable-http", "--auth", "--auth-client-secret", "reports-secret"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut reader = std::io::BufReader::new(stderr);
+    reader.read_line(&mut line)?;
+    // Keep reading: the server goes on writing to stderr.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
+    let server = AuthServer(child, url.unwrap_or_default());
+    ensure(!server.1.is_empty(), || format!("no URL in {line:?}"))?;
+    Ok(server)
+}
+
+fn token(base: &str, resource: &str, scope: &str) -> Result<String, Failed> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let enc = |v: &str| v.replace(':', "%3A").replace('/', "%2F");
+    let body = format!("grant_type=client_credentials&client_id=mcp-conform&client_secret=reports-secret&resource={}&scope={scope}", enc(resource));
+    let text = runtime.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?;
+        r.text().await
+    })?;
+    let v: Value = serde_json::from_str(&text)?;
+    Ok(v["access_token"].as_str().ok_or_else(|| format!("no token in {text}"))?.to_string())
+}
+
+fn cli_auth_run() -> Result<(), Failed> {
+    let server = auth_server()?;
+    let url = server.1.clone();
+    let base = url.trim_end_matches("/mcp").to_string();
+    let good = token(&base, &url, "mcp")?;
+    let other = token(&base, "http://other.mcp-conform.invalid/mcp", "mcp")?;
+    let unscoped = token(&base, &url, "profile")?;
+    let d = tmpdir("auth");
+    let report = d.join("r.json");
+    let o = Command::new(EXE)
+        .args(["run", "--url", &url, "--spec-version", "2025-11-25", "--filter", "auth/*", "--filter", "lifecycle/ping"])
+        .args(["--bearer-token-env", "T", "--auth-token-env", "wrong-audience=O", "--auth-token-env", "insufficient-scope=S", "--json"])
+        .arg(&report)
+        .env("T", &good)
+        .env("O", &other)
+        .env("S", &unscoped)
+        .stdin(Stdio::null())
+        .output()?;
+    ensure(code(&o) == 0, || show(&o))?;
+    let r = read_report(&report)?;
+    let ran = |id: &str| r.results.iter().any(|c| c.id == id);
+    let every_kind = ran("auth/wrong-audience-401") && ran("auth/insufficient-scope-403") && ran("lifecycle/ping");
+    ensure(every_kind && r.results.iter().all(|c| c.status == Status::Pass), || format!("{:?}", r.results.iter().map(|c| (&c.id, c.status)).collect::<Vec<_>>()))?;
+    let text = std::fs::read_to_string(&report)?;
+    for t in [&good, &other, &unscoped] {
+        ensure(!text.contains(t.as_str()), || "the report leaks a token".into())?;
+    }
+    Ok(())
 }

@@ -38,6 +38,24 @@ struct Cli {
     /// Print every defect (name, two spaces, description) and exit.
     #[arg(long)]
     list_defects: bool,
+    /// HTTP only: be an OAuth resource server with a local issuer (RFC 9728 metadata,
+    /// RFC 8414 issuer metadata, a client_credentials token endpoint at /token).
+    #[arg(long)]
+    auth: bool,
+    /// With --auth: the secret of the issuer's one client (`mcp-conform`); random and
+    /// printed on stderr when absent.
+    #[arg(long, value_name = "SECRET", requires = "auth")]
+    auth_client_secret: Option<String>,
+    /// HTTP: at most this many open sessions (an initialize beyond it gets 503).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_sessions: u32,
+    /// HTTP: end a session after this many seconds without a request (and without an
+    /// open GET stream).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    session_idle_secs: u64,
+    /// HTTP: request bodies larger than this get 413.
+    #[arg(long, default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..))]
+    max_body_bytes: u64,
     /// Items per page of list results.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     page_size: u16,
@@ -59,13 +77,15 @@ pub fn run_cli(args: Vec<String>) -> ExitCode {
         for (name, desc) in TABLE {
             out.push_str(&format!("{name}  {desc}\n"));
         }
-        print!("{out}");
+        // Not print!: a closed stdout (`| head`) must not panic.
+        use std::io::Write as _;
+        let _ = std::io::stdout().write_all(out.as_bytes());
         return ExitCode::SUCCESS;
     }
     let defects = match Defects::parse(&cli.defects) {
         Ok(d) => d,
         Err(name) => {
-            eprintln!(
+            note!(
                 "error: unknown defect {name:?} (run with --list-defects to see all defects)"
             );
             return ExitCode::from(2);
@@ -93,10 +113,14 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            note!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
+    if cli.auth && cli.transport == Transport::Stdio {
+        note!("error: --auth needs an HTTP transport (--transport streamable-http or sse)");
+        return ExitCode::from(2);
+    }
     let result = rt.block_on(async move {
         match cli.transport {
             Transport::Stdio => crate::stdio::serve_stdio(config).await,
@@ -108,8 +132,33 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
                 } else {
                     "mcp"
                 };
-                eprintln!("listening on http://{addr}/{path}");
-                crate::http::serve_http(config, listener).await
+                let mut options = crate::http::HttpOptions {
+                    max_sessions: cli.max_sessions as usize,
+                    session_idle: Duration::from_secs(cli.session_idle_secs),
+                    max_body_bytes: usize::try_from(cli.max_body_bytes).unwrap_or(usize::MAX),
+                    ..crate::http::HttpOptions::default()
+                };
+                let mut auth_note = None;
+                if cli.auth {
+                    let secret = cli
+                        .auth_client_secret
+                        .clone()
+                        .unwrap_or_else(|| crate::random_token(16));
+                    let auth = crate::auth::Auth::new(format!("http://{addr}"), secret.clone());
+                    auth_note = Some(format!(
+                        "auth: issuer {} (token endpoint {}/token), client_id {} client_secret {secret}",
+                        auth.issuer(),
+                        auth.issuer(),
+                        crate::auth::CLIENT_ID
+                    ));
+                    options.auth = Some(Arc::new(auth));
+                }
+                // The URL line comes first: tools read the first URL on stderr.
+                note!("listening on http://{addr}/{path}");
+                if let Some(note) = auth_note {
+                    note!("{note}");
+                }
+                crate::http::serve_http_with(config, listener, options).await
             }
         }
     });
@@ -117,7 +166,7 @@ fn serve(cli: Cli, defects: Defects) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            note!("error: {e}");
             ExitCode::from(1)
         }
     }

@@ -30,6 +30,16 @@ const TRANSPORT_ONLY: &[&str] = &[
     "param-header-ignored",
     "sse-missing-priming-event",
     "resume-crosses-streams",
+    "auth-no-www-authenticate",
+    "auth-no-resource-metadata",
+    "auth-metadata-no-authorization-servers",
+    "auth-metadata-wrong-resource",
+    "auth-any-token-accepted",
+    "auth-wrong-audience-accepted",
+    "auth-scope-ignored",
+    "auth-malformed-header-accepted",
+    "auth-no-authorization-server-metadata",
+    "auth-challenge-without-scope",
 ];
 
 enum Step {

@@ -140,6 +140,17 @@ defects! {
     TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
     TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
     SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
+    // --- authorization (--auth) ---
+    AuthNoWwwAuthenticate => "auth-no-www-authenticate": "with --auth, 401 answers carry no WWW-Authenticate header",
+    AuthNoResourceMetadata => "auth-no-resource-metadata": "with --auth, the WWW-Authenticate challenge lacks resource_metadata",
+    AuthMetadataNoAuthorizationServers => "auth-metadata-no-authorization-servers": "with --auth, the protected resource metadata lacks authorization_servers",
+    AuthMetadataWrongResource => "auth-metadata-wrong-resource": "with --auth, the protected resource metadata names another resource than the endpoint",
+    AuthAnyTokenAccepted => "auth-any-token-accepted": "with --auth, any well-formed bearer token is served without validation",
+    AuthWrongAudienceAccepted => "auth-wrong-audience-accepted": "with --auth, a token issued for another resource (audience) is served",
+    AuthScopeIgnored => "auth-scope-ignored": "with --auth, a token without the required scope is served instead of answered 403 insufficient_scope",
+    AuthMalformedHeaderAccepted => "auth-malformed-header-accepted": "with --auth, a malformed Authorization header is served as if authorized",
+    AuthChallengeWithoutScope => "auth-challenge-without-scope": "with --auth, the WWW-Authenticate challenge lacks scope",
+    AuthNoAuthorizationServerMetadata => "auth-no-authorization-server-metadata": "with --auth, /.well-known/oauth-authorization-server answers 404",
 }
 
 impl Defect {

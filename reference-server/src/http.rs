@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -23,6 +24,7 @@ use futures_util::Stream;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::auth::{Auth, oauth_json};
 use crate::defects::Defect;
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::modern;
@@ -32,35 +34,92 @@ use crate::version::Version;
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
 
+/// What the HTTP layer does beyond the protocol: authorization and resource bounds.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// OAuth resource-server mode with the local issuer (`--auth`).
+    pub auth: Option<Arc<Auth>>,
+    /// At most this many Streamable HTTP sessions (and as many legacy SSE sessions)
+    /// live at once; an initialize beyond it gets 503.
+    pub max_sessions: usize,
+    /// A Streamable HTTP session without a request for this long, and without an open
+    /// GET stream, is ended (later requests with its id get 404).
+    pub session_idle: Duration,
+    /// Request bodies larger than this get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            auth: None,
+            max_sessions: 1000,
+            session_idle: Duration::from_secs(600),
+            max_body_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
 /// Serves both HTTP transports on `listener` until the process ends.
 pub async fn serve_http(
     config: Arc<Config>,
     listener: tokio::net::TcpListener,
 ) -> std::io::Result<()> {
+    serve_http_with(config, listener, HttpOptions::default()).await
+}
+
+/// [`serve_http`] with options.
+pub async fn serve_http_with(
+    config: Arc<Config>,
+    listener: tokio::net::TcpListener,
+    options: HttpOptions,
+) -> std::io::Result<()> {
     let loopback = listener.local_addr()?.ip().is_loopback();
-    axum::serve(listener, router(config, loopback)).await
+    axum::serve(listener, router_with(config, loopback, options)).await
 }
 
 /// The axum router (public for in-process tests). `loopback`: the server listens on a
 /// loopback address, so requests must name a loopback `Host` (DNS rebinding).
 pub fn router(config: Arc<Config>, loopback: bool) -> Router {
+    router_with(config, loopback, HttpOptions::default())
+}
+
+/// [`router`] with options.
+pub fn router_with(config: Arc<Config>, loopback: bool, options: HttpOptions) -> Router {
+    let with_auth = options.auth.is_some();
+    let body_limit = axum::extract::DefaultBodyLimit::max(options.max_body_bytes);
     let state = Arc::new(Http {
         config,
         loopback,
+        max_sessions: options.max_sessions.max(1),
+        session_idle: options.session_idle,
+        auth: options.auth,
         sessions: Mutex::new(HashMap::new()),
         sse: Mutex::new(HashMap::new()),
     });
-    Router::new()
+    let mut r = Router::new()
         .route("/mcp", get(mcp_get).post(mcp_post).delete(mcp_delete))
         .route("/sse", get(sse_get))
-        .route("/messages", axum::routing::post(sse_post))
-        .with_state(state)
+        .route("/messages", axum::routing::post(sse_post));
+    if with_auth {
+        r = r
+            .route("/.well-known/oauth-protected-resource", get(prm_mcp))
+            .route("/.well-known/oauth-protected-resource/mcp", get(prm_mcp))
+            .route("/.well-known/oauth-protected-resource/sse", get(prm_sse))
+            .route("/.well-known/oauth-authorization-server", get(as_metadata))
+            .route("/token", axum::routing::post(token));
+    }
+    r.layer(body_limit).with_state(state)
 }
 
 struct Http {
     config: Arc<Config>,
     /// Listening on loopback: `Host` must be a loopback name.
     loopback: bool,
+    /// OAuth resource-server mode.
+    auth: Option<Arc<Auth>>,
+    max_sessions: usize,
+    session_idle: Duration,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     sse: Mutex<HashMap<String, Arc<Session>>>,
 }
@@ -171,6 +230,8 @@ impl Routes {
 struct Session {
     conn: Connection,
     routes: Arc<Mutex<Routes>>,
+    /// When the session last received a request.
+    last_used: Mutex<Instant>,
 }
 
 impl Session {
@@ -179,7 +240,30 @@ impl Session {
         let routes = Arc::new(Mutex::new(Routes::default()));
         let r = routes.clone();
         let conn = Connection::with_sink(config, Arc::new(move |out: Outgoing| dispatch(&r, out)));
-        Arc::new(Session { conn, routes })
+        Arc::new(Session {
+            conn,
+            routes,
+            last_used: Mutex::new(Instant::now()),
+        })
+    }
+
+    fn touch(&self) {
+        *lock(&self.last_used) = Instant::now();
+    }
+
+    /// Idle: no request for `limit`, and no client listening on the GET stream.
+    fn idle(&self, limit: Duration) -> bool {
+        let listening = lock(&self.routes)
+            .standalone
+            .as_ref()
+            .is_some_and(|r| lock(r).tx.as_ref().is_some_and(|t| !t.is_closed()));
+        !listening && lock(&self.last_used).elapsed() >= limit
+    }
+
+    /// Ends the session: its connection and every open stream.
+    fn end(&self) {
+        self.conn.close();
+        self.close_streams();
     }
 
     /// Streamable HTTP sessions of 2025-03-26 and later have resumable streams.
@@ -586,12 +670,70 @@ async fn collect_json(
     r
 }
 
+// ---------- OAuth (--auth) ----------
+
+/// The refusal of a request to `endpoint` that is not authorized (`--auth` only).
+fn unauthorized(http: &Http, headers: &HeaderMap, endpoint: &str) -> Option<Response> {
+    let auth = http.auth.as_ref()?;
+    auth.check(headers, endpoint, &http.config.defects)
+        .err()
+        .map(|r| *r)
+}
+
+fn metadata_of(http: &Http, endpoint: &str) -> Response {
+    match &http.auth {
+        Some(a) => oauth_json(
+            StatusCode::OK,
+            &a.protected_resource_metadata(endpoint, &http.config.defects),
+        ),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn prm_mcp(State(http): State<Arc<Http>>) -> Response {
+    metadata_of(&http, "/mcp")
+}
+
+async fn prm_sse(State(http): State<Arc<Http>>) -> Response {
+    metadata_of(&http, "/sse")
+}
+
+async fn as_metadata(State(http): State<Arc<Http>>) -> Response {
+    match &http.auth {
+        Some(_) if http.config.defects.has(Defect::AuthNoAuthorizationServerMetadata) => {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        Some(a) => oauth_json(StatusCode::OK, &a.authorization_server_metadata()),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn token(
+    State(http): State<Arc<Http>>,
+    headers: HeaderMap,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Some(a) = &http.auth else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match form {
+        Ok(axum::Form(fields)) => a.token(&headers, &fields),
+        Err(_) => oauth_json(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "invalid_request", "error_description": "the body must be application/x-www-form-urlencoded"}),
+        ),
+    }
+}
+
 // ---------- Streamable HTTP ----------
 
 async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes) -> Response {
     let config = http.config.clone();
     if !request_allowed(&headers, &http) {
         return forbidden(&config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/mcp") {
+        return refusal;
     }
     let wants_json = accepts(&headers, "application/json");
     let wants_sse = accepts(&headers, "text/event-stream");
@@ -683,11 +825,17 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
     // An initialize inside a session belongs to that session (which refuses it as a
     // second initialize); only one without a session id opens a new session.
     let (session, new_id) = if is_initialize && session_id.is_none() {
+        if let Some(refusal) = admit(&http, &http.sessions, true) {
+            return refusal;
+        }
         (Session::new(config.clone()), Some(new_session_id(&config)))
     } else {
         match session_id {
             Some(sid) => match lock(&http.sessions).get(&sid).cloned() {
-                Some(s) => (s, None),
+                Some(s) => {
+                    s.touch();
+                    (s, None)
+                }
                 None if config.defects.has(Defect::UnknownSessionAccepted) => {
                     (adhoc_session(&http), None)
                 }
@@ -934,6 +1082,41 @@ fn session_route_closed(session: &Session, keys: &[String]) -> bool {
     keys.iter().all(|k| !routes.by_key.contains_key(k))
 }
 
+/// Room for one more session in `table`, or the refusal: idle Streamable HTTP sessions
+/// are ended first; at the bound the answer is 503 (refusing newcomers keeps existing
+/// sessions alive).
+fn admit(http: &Http, table: &Mutex<HashMap<String, Arc<Session>>>, sweep: bool) -> Option<Response> {
+    let mut t = lock(table);
+    if sweep {
+        let idle: Vec<String> = t
+            .iter()
+            .filter(|(_, s)| s.idle(http.session_idle))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in idle {
+            if let Some(s) = t.remove(&k) {
+                s.end();
+            }
+        }
+    }
+    if t.len() >= http.max_sessions {
+        let mut r = error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            &http.config,
+            Value::Null,
+            RpcError::new(
+                jsonrpc::INTERNAL_ERROR,
+                "Service Unavailable: too many open sessions; retry later",
+            ),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return Some(r);
+    }
+    None
+}
+
 fn adhoc_session(http: &Http) -> Arc<Session> {
     let s = Session::new(http.config.clone());
     s.conn.assume_initialized(Version::LATEST_LEGACY);
@@ -944,6 +1127,9 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     let config = &http.config;
     if !request_allowed(&headers, &http) {
         return forbidden(config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/mcp") {
+        return refusal;
     }
     if header_str(&headers, VERSION_HEADER)
         .and_then(Version::parse)
@@ -978,6 +1164,7 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
             RpcError::invalid_request("Session not found"),
         );
     };
+    session.touch();
     let (tx, rx) = mpsc::unbounded_channel();
     // Resumption of an earlier stream: replay what followed the last event seen, then
     // go on delivering that stream's messages here.
@@ -1062,6 +1249,9 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
     let config = &http.config;
     if !request_allowed(&headers, &http) {
         return forbidden(config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/mcp") {
+        return refusal;
     }
     if header_str(&headers, VERSION_HEADER)
         .and_then(Version::parse)
@@ -1281,11 +1471,18 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     if !request_allowed(&headers, &http) {
         return forbidden(&config);
     }
+    if let Some(refusal) = unauthorized(&http, &headers, "/sse") {
+        return refusal;
+    }
     if !accepts(&headers, "text/event-stream") {
         return plain(
             StatusCode::NOT_ACCEPTABLE,
             "Not Acceptable: GET /sse needs Accept: text/event-stream",
         );
+    }
+    // Legacy sessions live as long as their SSE connection: bounded, never idle.
+    if let Some(refusal) = admit(&http, &http.sse, false) {
+        return refusal;
     }
     let sid = new_session_id(&config);
     let session = Session::new(config.clone());
@@ -1323,6 +1520,9 @@ async fn sse_post(
     let config = http.config.clone();
     if !request_allowed(&headers, &http) {
         return forbidden(&config);
+    }
+    if let Some(refusal) = unauthorized(&http, &headers, "/sse") {
+        return refusal;
     }
     let Some(sid) = q.session_id else {
         return plain(

@@ -15,7 +15,7 @@
 //! - `modern`: the stateless 2026-07-28 protocol.
 //! - `validate`: the JSON Schema subset used to check tool arguments.
 //! - `media`: small PNG/WAV payloads.
-//! - [`stdio`], [`http`]: the transports.
+//! - [`stdio`], [`http`]: the transports; [`auth`]: OAuth resource server and local issuer (`--auth`).
 //!
 //! This crate must never panic on any input and never write anything but JSON-RPC
 //! messages to stdout when serving stdio.
@@ -26,6 +26,15 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+/// `eprintln!` that never panics: stderr may be closed (a parent that stopped reading).
+macro_rules! note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+pub mod auth;
 pub mod cli;
 mod completion;
 pub mod defects;
@@ -44,7 +53,7 @@ mod validate;
 pub mod version;
 
 pub use cli::run_cli;
-pub use http::serve_http;
+pub use http::{HttpOptions, serve_http, serve_http_with};
 pub use server::{Config, Connection, Outgoing};
 pub use stdio::{serve_io, serve_stdio};
 

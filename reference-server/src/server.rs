@@ -638,7 +638,7 @@ impl Connection {
                         let _ = tx.send(outcome);
                     }
                     None => {
-                        eprintln!("[{SERVER_NAME}] ignoring a response to unknown request id {id}")
+                        note!("[{SERVER_NAME}] ignoring a response to unknown request id {id}")
                     }
                 }
                 Pending::Ready(None)

@@ -93,13 +93,13 @@ where
                 conn.handle_bytes(l);
             }
             Err(e) => {
-                eprintln!("[mcp-reference-server] stdin read error: {e}");
+                note!("[mcp-reference-server] stdin read error: {e}");
                 break;
             }
         }
     }
     if defects.has(Defect::IgnoreStdinClose) {
-        eprintln!("[mcp-reference-server] stdin closed; staying alive (defect ignore-stdin-close)");
+        note!("[mcp-reference-server] stdin closed; staying alive (defect ignore-stdin-close)");
         futures_util::future::pending::<()>().await;
     }
     let deadline = Instant::now() + EOF_GRACE;

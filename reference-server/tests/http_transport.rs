@@ -897,3 +897,143 @@ async fn modern_late_errors_keep_their_status() {
     let msgs = sse_messages(&r.text().await.unwrap());
     assert_eq!(msgs.len(), 3);
 }
+
+async fn start_with(options: mcp_reference_server::HttpOptions) -> String {
+    let config = Arc::new(Config::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(mcp_reference_server::serve_http_with(config, listener, options));
+    format!("http://{addr}")
+}
+
+const PING: &str = r#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#;
+
+async fn json_of(r: reqwest::Response) -> Value {
+    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn sessions_are_bounded_and_idle_ones_expire() {
+    let base = start_with(mcp_reference_server::HttpOptions {
+        max_sessions: 2,
+        session_idle: std::time::Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    let first = init(&base).await;
+    let second = init(&base).await;
+    assert_ne!(first, second);
+    // At the bound: a newcomer is refused, the open sessions go on.
+    let r = post(&base, None, json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}), BOTH).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = post(&base, Some(&first), serde_json::from_str(PING).unwrap(), BOTH).await;
+    assert_eq!(r.status(), 200);
+    // Keep `first` busy; `second` goes idle and is ended when room is needed.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(post(&base, Some(&first), serde_json::from_str(PING).unwrap(), BOTH).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let third = init(&base).await;
+    assert_eq!(post(&base, Some(&second), serde_json::from_str(PING).unwrap(), BOTH).await.status(), 404);
+    assert_eq!(post(&base, Some(&first), serde_json::from_str(PING).unwrap(), BOTH).await.status(), 200);
+    assert_eq!(post(&base, Some(&third), serde_json::from_str(PING).unwrap(), BOTH).await.status(), 200);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_413() {
+    let base = start_with(mcp_reference_server::HttpOptions { max_body_bytes: 64 * 1024, ..Default::default() }).await;
+    let big = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#, "x".repeat(128 * 1024));
+    let r = client()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", BOTH)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // The server is still there.
+    init(&base).await;
+}
+
+#[tokio::test]
+async fn session_ids_are_random_hex() {
+    let base = start(&[]).await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..4 {
+        let sid = init(&base).await;
+        assert_eq!(sid.len(), 32, "{sid}");
+        assert!(sid.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(seen.insert(sid));
+    }
+}
+
+#[tokio::test]
+async fn auth_mode_over_http() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let auth = Arc::new(mcp_reference_server::auth::Auth::new(base.clone(), "sec".into()));
+    let options = mcp_reference_server::HttpOptions { auth: Some(auth), ..Default::default() };
+    tokio::spawn(mcp_reference_server::serve_http_with(Arc::new(Config::default()), listener, options));
+    let r = post(&base, None, serde_json::from_str(PING).unwrap(), BOTH).await;
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(challenge.contains(&format!("resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"")), "{challenge}");
+    let prm = json_of(client().get(format!("{base}/.well-known/oauth-protected-resource/mcp")).send().await.unwrap()).await;
+    assert_eq!(prm["resource"], json!(format!("{base}/mcp")));
+    let asm = json_of(client().get(format!("{base}/.well-known/oauth-authorization-server")).send().await.unwrap()).await;
+    let token_url = asm["token_endpoint"].as_str().unwrap().to_string();
+    let token = |resource: String, scope: &'static str| {
+        let url = token_url.clone();
+        async move {
+            let v = json_of(
+                client()
+                    .post(url)
+                    .basic_auth("mcp-conform", Some("sec"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!("grant_type=client_credentials&scope={scope}&resource={}", resource.replace(':', "%3A").replace('/', "%2F")))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            v["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let with = |t: String| {
+        let base = base.clone();
+        async move {
+            client()
+                .post(format!("{base}/mcp"))
+                .header("content-type", "application/json")
+                .header("accept", BOTH)
+                .header("authorization", format!("Bearer {t}"))
+                .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(with(token(format!("{base}/mcp"), "mcp").await).await, 200);
+    assert_eq!(with(token("http://other.invalid/mcp".into(), "mcp").await).await, 401);
+    assert_eq!(with(token(format!("{base}/mcp"), "profile").await).await, 403);
+    // The legacy SSE endpoint is its own resource: a /mcp token is not for it.
+    let sse = |t: Option<String>| {
+        let base = base.clone();
+        async move {
+            let mut r = client().get(format!("{base}/sse")).header("accept", "text/event-stream");
+            if let Some(t) = t {
+                r = r.header("authorization", format!("Bearer {t}"));
+            }
+            r.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(sse(None).await, 401);
+    assert_eq!(sse(Some(token(format!("{base}/mcp"), "mcp").await)).await, 401);
+    assert_eq!(sse(Some(token(format!("{base}/sse"), "mcp").await)).await, 200);
+    let prm = json_of(client().get(format!("{base}/.well-known/oauth-protected-resource/sse")).send().await.unwrap()).await;
+    assert_eq!(prm["resource"], json!(format!("{base}/sse")));
+}

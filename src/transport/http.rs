@@ -270,6 +270,14 @@ impl Outgoing {
     }
 }
 
+/// The values every HTTP transport binds for a case (see `Transport::case_bindings`).
+pub fn case_bindings(url: &Url, tokens: &[(String, String)]) -> Vec<(String, Value)> {
+    let origin = url.origin().ascii_serialization();
+    let endpoint = serde_json::json!({"url": url.as_str(), "origin": origin, "path": url.path()});
+    let tokens: serde_json::Map<String, Value> = tokens.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    vec![("endpoint".into(), endpoint), ("tokens".into(), Value::Object(tokens))]
+}
+
 /// Whether a frame is (or, as a batch, contains) the response to `id`.
 pub fn answers(frame: &[u8], id: &Id) -> bool {
     let Ok(v) = serde_json::from_slice::<Value>(frame) else { return false };
@@ -321,6 +329,19 @@ pub async fn exchange(
     use super::sse_parse::{SseItem, SseParser};
     let method = Method::from_bytes(request.method.as_bytes())
         .map_err(|_| HttpError::Failed(format!("bad HTTP method {:?}", request.method)))?;
+    let other;
+    let url = match &request.url {
+        Some(u) => {
+            other = url.join(u).map_err(|e| HttpError::Failed(format!("bad URL {u:?}: {e}")))?;
+            if !matches!(other.scheme(), "http" | "https") {
+                return Err(HttpError::Failed(format!("the URL {other} is not http or https")));
+            }
+            // Neither the session's headers nor the user's credentials go elsewhere.
+            headers = HeaderMap::new();
+            &other
+        }
+        None => url,
+    };
     for (k, v) in &request.headers {
         let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| HttpError::Failed(format!("bad header name {k:?}")))?;
         match v {

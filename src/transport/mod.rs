@@ -81,6 +81,13 @@ pub trait Transport: Send {
     async fn http_exchange(&mut self, _request: HttpRequest) -> Result<HttpResponse, HttpError> {
         Err(HttpError::NotHttp)
     }
+
+    /// Values a case can name before its first step: HTTP transports bind `endpoint`
+    /// (`{url, origin, path}` of the server's URL) and `tokens` (the extra test tokens
+    /// the user gave by kind, e.g. `wrong-audience`).
+    fn case_bindings(&self) -> Vec<(String, Value)> {
+        Vec::new()
+    }
 }
 
 /// A raw HTTP request for [`Transport::http_exchange`].
@@ -97,6 +104,11 @@ pub struct HttpRequest {
     pub read_window: Duration,
     /// Stop reading an SSE body after its first JSON-RPC response.
     pub stop_at_response: bool,
+    /// Another URL than the session's (relative references resolve against the
+    /// server's URL). Such a request carries none of the transport's default headers and
+    /// none of the user's (no credentials leave for a URL the user did not give), only
+    /// `headers`.
+    pub url: Option<String>,
 }
 
 /// What came back from an [`HttpRequest`].

@@ -17,6 +17,7 @@ use crate::verdict::Finding;
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, Url};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +32,7 @@ pub struct SseTransport {
     client: reqwest::Client,
     sse_url: Url,
     user_headers: HeaderMap,
+    tokens: Vec<(String, String)>,
     timeout: Duration,
     max_body: usize,
     transcript: Transcript,
@@ -56,21 +58,51 @@ impl SseTransport {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         headers.extend(user_headers.clone());
-        let response = http::execute(&client, &transcript, Method::GET, &sse_url, &headers, None, config.timeout)
-            .await
-            .map_err(|e| format!("GET {sse_url} failed: {e}"))?;
-        let media = http::media_type(response.headers());
-        if !response.status().is_success() || media.as_deref() != Some("text/event-stream") {
-            return Err(format!(
-                "GET {sse_url} answered {} with {}: not an SSE stream (is this the legacy HTTP+SSE endpoint?)",
-                response.status(),
-                media.unwrap_or("no Content-Type".into())
-            ));
-        }
+        // The server is reachable: from here on what it answers is judged, not a harness
+        // error. A GET that fails or is not an SSE stream is a finding, and every send
+        // fails with it (so a version probe reports the server broken, exit 1).
+        let opened = match http::execute(&client, &transcript, Method::GET, &sse_url, &headers, None, config.timeout).await {
+            Err(e) => Err(format!("GET {sse_url} failed: {e}")),
+            Ok(response) => {
+                let media = http::media_type(response.headers());
+                if response.status().is_success() && media.as_deref() == Some("text/event-stream") {
+                    Ok(response)
+                } else {
+                    Err(format!(
+                        "GET {sse_url} answered {} with {}: not an SSE stream (is this the legacy HTTP+SSE endpoint?)",
+                        response.status(),
+                        media.unwrap_or("no Content-Type".into())
+                    ))
+                }
+            }
+        };
         let (tx, events) = mpsc::channel(CHANNEL_FRAMES);
         let (endpoint_tx, endpoint) = watch::channel(None);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let findings = Arc::new(Mutex::new(Vec::new()));
+        let response = match opened {
+            Ok(r) => r,
+            Err(why) => {
+                findings.lock().unwrap_or_else(|p| p.into_inner()).push(Finding::new(Level::Must, why.clone()));
+                let _ = endpoint_tx.send(Some(Err(why)));
+                return Ok(SseTransport {
+                    client,
+                    sse_url,
+                    user_headers,
+                    tokens: config.tokens.clone(),
+                    timeout: config.timeout,
+                    max_body: config.max_body_bytes,
+                    transcript,
+                    findings,
+                    endpoint,
+                    events,
+                    tx,
+                    shutdown,
+                    reader: None,
+                    closed: false,
+                });
+            }
+        };
         let reader = Reader {
             sse_url: sse_url.clone(),
             max_body: config.max_body_bytes,
@@ -85,6 +117,7 @@ impl SseTransport {
             client,
             sse_url,
             user_headers,
+            tokens: config.tokens.clone(),
             timeout: config.timeout,
             max_body: config.max_body_bytes,
             transcript,
@@ -201,6 +234,10 @@ impl Transport for SseTransport {
         let url = if post { self.endpoint().await.map_err(HttpError::Failed)? } else { self.sse_url.clone() };
         let headers = self.headers(post);
         http::exchange(&self.client, &self.transcript, &url, headers, &request, self.max_body, self.timeout).await
+    }
+
+    fn case_bindings(&self) -> Vec<(String, Value)> {
+        http::case_bindings(&self.sse_url, &self.tokens)
     }
 }
 

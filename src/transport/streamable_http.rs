@@ -58,6 +58,9 @@ pub struct HttpConfig {
     /// Bounds every wait for a response head, a JSON body, a DELETE.
     pub timeout: Duration,
     pub max_body_bytes: usize,
+    /// Extra test tokens by kind (`wrong-audience`, `insufficient-scope`) that cases may
+    /// send instead of the user's own; never sent by themselves.
+    pub tokens: Vec<(String, String)>,
 }
 
 pub struct StreamableHttpTransport {
@@ -72,6 +75,7 @@ struct Inner {
     client: reqwest::Client,
     url: Url,
     user_headers: HeaderMap,
+    tokens: Vec<(String, String)>,
     timeout: Duration,
     max_body: usize,
     transcript: Transcript,
@@ -125,6 +129,7 @@ impl StreamableHttpTransport {
             client: http::client(config.timeout)?,
             url,
             user_headers: http::user_headers(&config.headers)?,
+            tokens: config.tokens.clone(),
             timeout: config.timeout,
             max_body: config.max_body_bytes,
             transcript,
@@ -249,6 +254,10 @@ impl Transport for StreamableHttpTransport {
         let out = request.body.as_deref().map(Outgoing::of);
         let headers = inner.headers_for(&method, out.as_ref());
         http::exchange(&inner.client, &inner.transcript, &inner.url, headers, &request, inner.max_body, inner.timeout).await
+    }
+
+    fn case_bindings(&self) -> Vec<(String, Value)> {
+        http::case_bindings(&self.inner.url, &self.inner.tokens)
     }
 }
 
