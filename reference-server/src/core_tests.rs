@@ -547,8 +547,11 @@ async fn tool_calls() {
         .result("tools/call", json!({"name": "add", "arguments": {"a": 1}}))
         .await;
     assert_eq!(r["isError"], true);
-    let r = t.result("tools/call", json!({"name": "json_schema_2020_12_tool", "arguments": {"name": "n", "address": {"city": "c"}}})).await;
+    let r = t.result("tools/call", json!({"name": "json_schema_2020_12_tool", "arguments": {"name": "n", "address": {"city": "c"}, "email": "n@example.com"}})).await;
     assert!(r.get("isError").is_none(), "{r}");
+    // if/then/else: contactMethod "phone" needs a phone.
+    let r = t.result("tools/call", json!({"name": "json_schema_2020_12_tool", "arguments": {"contactMethod": "phone", "email": "n@example.com"}})).await;
+    assert_eq!(r["isError"], true, "{r}");
     let r = t
         .result(
             "tools/call",

@@ -223,19 +223,28 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
     t.push(tool(
         "json_schema_2020_12_tool",
         "JSON Schema 2020-12",
-        "Accepts arguments described by a JSON Schema 2020-12 inputSchema with $defs and $ref",
+        "Accepts arguments described by a JSON Schema 2020-12 inputSchema: $defs with an $anchor, $ref, allOf/anyOf, if/then/else",
         json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
             "$defs": {
                 "address": {
+                    "$anchor": "addressDef",
                     "type": "object",
-                    "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
-                    "required": ["city"]
+                    "properties": {"street": {"type": "string"}, "city": {"type": "string"}}
                 }
             },
-            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
-            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "address": {"$ref": "#/$defs/address"},
+                "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                "phone": {"type": "string"},
+                "email": {"type": "string"}
+            },
+            "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+            "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]},
             "additionalProperties": false
         }),
     ));
