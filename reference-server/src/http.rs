@@ -1164,6 +1164,8 @@ fn check_modern_headers(
     let name_source = match method {
         "tools/call" | "prompts/get" => params.get("name"),
         "resources/read" => params.get("uri"),
+        // The tasks extension routes tasks/* by task id.
+        "tasks/get" | "tasks/update" | "tasks/cancel" => params.get("taskId"),
         _ => None,
     };
     if method == "tools/call" && !param_headers_ignored {

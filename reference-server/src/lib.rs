@@ -29,6 +29,7 @@
 pub mod cli;
 mod completion;
 pub mod defects;
+mod ext_tasks;
 pub mod http;
 pub mod jsonrpc;
 mod media;

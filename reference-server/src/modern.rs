@@ -184,10 +184,9 @@ pub(crate) fn discover(ctx: &Ctx) -> Result<Value, RpcError> {
             json!(Version::supported_newest_first()),
         );
     }
-    m.insert(
-        "capabilities".into(),
-        server::server_capabilities(Version::V2026_07_28, ctx.conn.defects()),
-    );
+    let mut caps = server::server_capabilities(Version::V2026_07_28, ctx.conn.defects());
+    caps["extensions"] = json!({crate::ext_tasks::EXTENSION: {}});
+    m.insert("capabilities".into(), caps);
     m.insert("instructions".into(), json!(server::INSTRUCTIONS));
     Ok(Value::Object(m))
 }
@@ -290,6 +289,8 @@ pub struct Hub {
     watched: std::sync::atomic::AtomicU64,
     /// 2026-07-28: which dynamic `extra_*` primitives are offered (server-wide).
     extras: [std::sync::atomic::AtomicBool; 3],
+    /// 2026-07-28: the tasks of the tasks extension (server-wide).
+    pub(crate) tasks: crate::ext_tasks::Store,
 }
 
 impl std::fmt::Debug for Hub {
