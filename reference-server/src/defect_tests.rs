@@ -277,6 +277,12 @@ fn tasks_script() -> Vec<Step> {
         Step::Wait(100),
         req(4, "tasks/get", json!({"_meta": with, "taskId": "$TASK"})),
         req(5, "tasks/cancel", json!({"_meta": with, "taskId": "$TASK"})),
+        // Multi round-trip requests: an answer that is not a result object.
+        req(
+            6,
+            "tools/call",
+            json!({"_meta": without, "name": "test_input_required_result_elicitation", "inputResponses": {"user_name": 12345}}),
+        ),
     ]
 }
 

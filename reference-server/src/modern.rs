@@ -91,6 +91,15 @@ pub(crate) fn request_context(
         Some(Value::Object(m)) => m.clone(),
         Some(_) => return Err(RpcError::invalid_params("inputResponses must be an object")),
     };
+    // Each answer is a result object (InputResponse: CreateMessageResult,
+    // ListRootsResult or ElicitResult).
+    if !conn.has(Defect::MrtrAcceptsInvalidResponses)
+        && let Some((k, _)) = input_responses.iter().find(|(_, v)| !v.is_object())
+    {
+        return Err(RpcError::invalid_params(format!(
+            "inputResponses.{k} must be a result object (ElicitResult, CreateMessageResult or ListRootsResult)"
+        )));
+    }
     let request_state = match params.get("requestState") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
