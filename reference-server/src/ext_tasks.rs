@@ -136,7 +136,8 @@ impl Entry {
     }
 
     fn expired(&self, now: SystemTime) -> bool {
-        now.duration_since(self.created_at).unwrap_or(Duration::ZERO)
+        now.duration_since(self.created_at)
+            .unwrap_or(Duration::ZERO)
             >= Duration::from_millis(self.ttl_ms)
     }
 }
@@ -200,10 +201,7 @@ impl TaskHandle {
 
 /// Creates a task running `work` and answers with the flat `CreateTaskResult`. The
 /// task is in the store before this returns, so an immediate `tasks/get` finds it.
-pub(crate) fn create(
-    ctx: &Ctx,
-    work: impl FnOnce(TaskHandle) -> Fut,
-) -> Result<Value, RpcError> {
+pub(crate) fn create(ctx: &Ctx, work: impl FnOnce(TaskHandle) -> Fut) -> Result<Value, RpcError> {
     let hub = store(ctx);
     let id = crate::random_token(16);
     let now = SystemTime::now();
@@ -384,7 +382,10 @@ pub(crate) fn work(tool: &str, args: &Map<String, Value>, task: TaskHandle) -> F
             "slow_compute" => {
                 let (seconds, label) = slow_args(&args);
                 tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-                Ok(text_result(format!("Computed {label} in {seconds}s"), false))
+                Ok(text_result(
+                    format!("Computed {label} in {seconds}s"),
+                    false,
+                ))
             }
             "failing_job" => {
                 tokio::time::sleep(Duration::from_millis(1000)).await;
