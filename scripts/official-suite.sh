@@ -13,6 +13,7 @@
 #   OFFICIAL_VERSIONS="0.1.16 0.2.0-alpha.12" scripts/official-suite.sh   # pin the releases
 #   OFFICIAL_CACHE=/some/dir scripts/official-suite.sh                    # where installs live
 #   OFFICIAL_URL=http://127.0.0.1:3001/mcp scripts/official-suite.sh     # a server already running
+#   OFFICIAL_PAGE_SIZE=4 scripts/official-suite.sh                        # the server's list page size (default 100)
 #
 # Results: target/official-suite/<version>/<run>/ (the suite's output.txt and results/ with
 # one checks.json per scenario) and
@@ -105,7 +106,11 @@ trap stop_server EXIT
 # OFFICIAL_URL: run both suites against a server that is already running instead.
 URL=${OFFICIAL_URL:-}
 if [ -z "$URL" ]; then
-  "$BIN" reference-server --transport streamable-http --bind 127.0.0.1:0 2>"$SERVER_LOG" >/dev/null &
+  # The official suite reads only the first page of tools/list (it never follows
+  # nextCursor) and looks its fixtures up there; page size is the server's choice
+  # (server/utilities/pagination), so the server runs with pages that hold every tool.
+  "$BIN" reference-server --transport streamable-http --bind 127.0.0.1:0 \
+    --page-size "${OFFICIAL_PAGE_SIZE:-100}" 2>"$SERVER_LOG" >/dev/null &
   SERVER_PID=$!
 fi
 for _ in $(seq 1 100); do

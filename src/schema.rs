@@ -481,6 +481,16 @@ pub fn result_definition(
     {
         return Some("InputRequiredResult");
     }
+    // A resultType an extension adds (the tasks extension's "task": a CreateTaskResult)
+    // has its shape in the extension, not in the core schema.
+    if version >= ProtocolVersion::V2026_07_28
+        && result
+            .get("resultType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "complete" && t != "input_required")
+    {
+        return None;
+    }
     Some(primary)
 }
 

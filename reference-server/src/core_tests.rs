@@ -547,8 +547,11 @@ async fn tool_calls() {
         .result("tools/call", json!({"name": "add", "arguments": {"a": 1}}))
         .await;
     assert_eq!(r["isError"], true);
-    let r = t.result("tools/call", json!({"name": "json_schema_2020_12_tool", "arguments": {"name": "n", "address": {"city": "c"}}})).await;
+    let r = t.result("tools/call", json!({"name": "json_schema_2020_12_tool", "arguments": {"name": "n", "address": {"city": "c"}, "email": "n@example.com"}})).await;
     assert!(r.get("isError").is_none(), "{r}");
+    // if/then/else: contactMethod "phone" needs a phone.
+    let r = t.result("tools/call", json!({"name": "json_schema_2020_12_tool", "arguments": {"contactMethod": "phone", "email": "n@example.com"}})).await;
+    assert_eq!(r["isError"], true, "{r}");
     let r = t
         .result(
             "tools/call",
@@ -1894,4 +1897,146 @@ async fn stateless_diagnostic_fixtures() {
             json!("notifications/prompts/list_changed")
         ]
     );
+}
+
+// ---------- the tasks extension on 2026-07-28 ----------
+
+fn tasks_meta() -> Value {
+    json!({"io.modelcontextprotocol/clientCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}, "elicitation": {}}})
+}
+
+/// Polls tasks/get until `done` holds (at most ~5 s).
+async fn poll_task(t: &mut T, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let r = t
+            .result("tasks/get", with_meta(json!({"taskId": id}), tasks_meta()))
+            .await;
+        if done(&r) {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("task {id} never reached the expected state");
+}
+
+#[tokio::test]
+async fn tasks_extension_lifecycle() {
+    let mut t = T::new(&[]);
+    let d = t
+        .result("server/discover", with_meta(json!({}), json!({})))
+        .await;
+    assert!(d["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object());
+    assert!(d["capabilities"].get("tasks").is_none());
+    // Without the extension: gated methods, synchronous optional tools, refused required ones.
+    let r = t
+        .request("tasks/get", with_meta(json!({"taskId": "x"}), json!({})))
+        .await;
+    assert_eq!(r["error"]["code"], -32021, "{r}");
+    assert!(r["error"]["data"]["requiredCapabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object());
+    let r = t
+        .result(
+            "tools/call",
+            with_meta(json!({"name": "slow_compute", "arguments": {"seconds": 0}}), json!({})),
+        )
+        .await;
+    assert_eq!(r["resultType"], "complete");
+    assert!(r.get("taskId").is_none());
+    assert_eq!(
+        t.error_code("tools/call", with_meta(json!({"name": "failing_job"}), json!({})))
+            .await,
+        -32021
+    );
+    // With it: a flat CreateTaskResult that tasks/get finds at once.
+    let c = t
+        .result(
+            "tools/call",
+            with_meta(json!({"name": "slow_compute", "arguments": {"seconds": 30}}), tasks_meta()),
+        )
+        .await;
+    assert_eq!(c["resultType"], "task");
+    assert!(c.get("task").is_none() && c.get("requestState").is_none());
+    assert!(c["ttlMs"].is_u64() && c["pollIntervalMs"].is_u64());
+    let id = c["taskId"].as_str().unwrap().to_string();
+    let g = poll_task(&mut t, &id, |_| true).await;
+    assert_eq!(g["status"], "working");
+    assert_eq!(g["resultType"], "complete");
+    // Cancel: an empty ack; the task settles to cancelled; cancelling again acks too.
+    let a = t
+        .result("tasks/cancel", with_meta(json!({"taskId": id}), tasks_meta()))
+        .await;
+    assert!(a.get("taskId").is_none() && a.get("status").is_none(), "{a}");
+    poll_task(&mut t, &id, |r| r["status"] == "cancelled").await;
+    t.result("tasks/cancel", with_meta(json!({"taskId": id}), tasks_meta()))
+        .await;
+    assert_eq!(
+        t.error_code("tasks/get", with_meta(json!({"taskId": "nope"}), tasks_meta()))
+            .await,
+        -32602
+    );
+    // A tool error completes (isError); a protocol error fails with the error inlined.
+    let c = t
+        .result("tools/call", with_meta(json!({"name": "failing_job"}), tasks_meta()))
+        .await;
+    let id = c["taskId"].as_str().unwrap().to_string();
+    let g = poll_task(&mut t, &id, |r| r["status"] != "working").await;
+    assert_eq!(g["status"], "completed");
+    assert_eq!(g["result"]["isError"], true);
+    let c = t
+        .result("tools/call", with_meta(json!({"name": "protocol_error_job"}), tasks_meta()))
+        .await;
+    let id = c["taskId"].as_str().unwrap().to_string();
+    let g = poll_task(&mut t, &id, |r| r["status"] != "working").await;
+    assert_eq!(g["status"], "failed");
+    assert_eq!(g["error"]["code"], -32603);
+    assert!(g.get("result").is_none());
+}
+
+#[tokio::test]
+async fn tasks_extension_input() {
+    let mut t = T::new(&[]);
+    // Two inputs at once, answered one by one.
+    let c = t
+        .result("tools/call", with_meta(json!({"name": "multi_input"}), tasks_meta()))
+        .await;
+    let id = c["taskId"].as_str().unwrap().to_string();
+    let g = poll_task(&mut t, &id, |r| r["status"] == "input_required").await;
+    let keys: Vec<String> = g["inputRequests"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys.len(), 2, "{g}");
+    let answer = json!({"action": "accept", "content": {"name": "Ada", "confirm": true}});
+    let ack = t
+        .result(
+            "tasks/update",
+            with_meta(json!({"taskId": id, "inputResponses": {keys[0].clone(): answer, "stray": {}}}), tasks_meta()),
+        )
+        .await;
+    assert!(ack.get("status").is_none(), "{ack}");
+    let g = t
+        .result("tasks/get", with_meta(json!({"taskId": id}), tasks_meta()))
+        .await;
+    assert_eq!(g["status"], "input_required");
+    let left: Vec<&String> = g["inputRequests"].as_object().unwrap().keys().collect();
+    assert_eq!(left, vec![&keys[1]]);
+    t.result(
+        "tasks/update",
+        with_meta(json!({"taskId": id, "inputResponses": {keys[1].clone(): answer}}), tasks_meta()),
+    )
+    .await;
+    let g = poll_task(&mut t, &id, |r| r["status"] == "completed").await;
+    assert!(text_of(&g["result"]).contains("Ada"), "{g}");
+    // MRTR first, then a task whose result carries the gathered name.
+    let r = t
+        .result("tools/call", with_meta(json!({"name": "test_tool_with_task"}), tasks_meta()))
+        .await;
+    assert_eq!(r["resultType"], "input_required");
+    assert!(r.get("taskId").is_none());
+    let mut params = json!({"name": "test_tool_with_task", "inputResponses": {"user_name": {"action": "accept", "content": {"name": "Alice"}}}});
+    if let Some(s) = r.get("requestState") {
+        params["requestState"] = s.clone();
+    }
+    let c = t.result("tools/call", with_meta(params, tasks_meta())).await;
+    assert_eq!(c["resultType"], "task", "{c}");
+    assert!(c.get("requestState").is_none());
+    let id = c["taskId"].as_str().unwrap().to_string();
+    let g = poll_task(&mut t, &id, |r| r["status"] == "completed").await;
+    assert!(text_of(&g["result"]).contains("Alice"), "{g}");
 }

@@ -268,6 +268,34 @@ fn not_initialized_script() -> Vec<Step> {
     ]
 }
 
+/// The tasks extension on 2026-07-28: with and without the extension declared.
+fn tasks_script() -> Vec<Step> {
+    let with = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}}});
+    let without = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    vec![
+        req(
+            1,
+            "tools/call",
+            json!({"_meta": without, "name": "slow_compute", "arguments": {"seconds": 0}}),
+        ),
+        req(2, "tasks/get", json!({"_meta": without, "taskId": "nope"})),
+        req(
+            3,
+            "tools/call",
+            json!({"_meta": with, "name": "slow_compute", "arguments": {"seconds": 0}}),
+        ),
+        Step::Wait(100),
+        req(4, "tasks/get", json!({"_meta": with, "taskId": "$TASK"})),
+        req(5, "tasks/cancel", json!({"_meta": with, "taskId": "$TASK"})),
+        // Multi round-trip requests: an answer that is not a result object.
+        req(
+            6,
+            "tools/call",
+            json!({"_meta": without, "name": "test_input_required_result_elicitation", "inputResponses": {"user_name": 12345}}),
+        ),
+    ]
+}
+
 fn modern_script() -> Vec<Step> {
     let meta = |extra: Value| {
         let mut m = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"roots": {}}, "io.modelcontextprotocol/logLevel": "info"});
@@ -374,6 +402,7 @@ async fn transcript(defects: &[&str], reference: Option<&[String]>) -> Vec<Strin
     scripts.push(("no-capabilities".into(), no_capabilities_script()));
     scripts.push(("not-initialized".into(), not_initialized_script()));
     scripts.push(("modern".into(), modern_script()));
+    scripts.push(("tasks".into(), tasks_script()));
     // The scripts run concurrently, each on its own connection; their transcripts are
     // concatenated in script order.
     let runs = scripts.into_iter().map(|(label, script)| async move {
@@ -431,7 +460,10 @@ async fn run_script(
                             got.push(msg);
                             continue;
                         }
-                        if let Some(tid) = msg.pointer("/result/task/taskId") {
+                        if let Some(tid) = msg
+                            .pointer("/result/task/taskId")
+                            .or_else(|| msg.pointer("/result/taskId"))
+                        {
                             last_task = tid.clone();
                         }
                         let done = msg.get("id") == Some(&id)

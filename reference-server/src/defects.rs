@@ -139,6 +139,12 @@ defects! {
     TaskResultNotBlocking => "task-result-not-blocking": "tasks/result for an unfinished task fails at once instead of blocking until the task ends",
     TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
     TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
+    MrtrAcceptsInvalidResponses => "mrtr-accepts-invalid-responses": "an inputResponses value that is not a result object (e.g. a number) is taken as the answer instead of failing with -32602",
+    // --- the tasks extension (io.modelcontextprotocol/tasks) on 2026-07-28 ---
+    TasksUngated => "tasks-ungated": "tasks/get, tasks/update and tasks/cancel are served to requests that do not declare the io.modelcontextprotocol/tasks extension instead of failing with -32021",
+    TaskForUndeclaredClient => "task-for-undeclared-client": "tools/call of a task-supporting tool returns a CreateTaskResult to a request that does not declare the tasks extension",
+    TaskLegacyWireFields => "task-legacy-wire-fields": "tasks carry the 2025-11-25 names ttl and pollInterval instead of ttlMs and pollIntervalMs",
+    TaskResultRelatedMeta => "task-result-related-meta": "the result inlined in a completed task carries the 2025-11-25 io.modelcontextprotocol/related-task _meta",
     SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
     // --- authorization (--auth) ---
     AuthNoWwwAuthenticate => "auth-no-www-authenticate": "with --auth, 401 answers carry no WWW-Authenticate header",

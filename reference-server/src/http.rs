@@ -1354,6 +1354,8 @@ fn check_modern_headers(
     let name_source = match method {
         "tools/call" | "prompts/get" => params.get("name"),
         "resources/read" => params.get("uri"),
+        // The tasks extension routes tasks/* by task id.
+        "tasks/get" | "tasks/update" | "tasks/cancel" => params.get("taskId"),
         _ => None,
     };
     if method == "tools/call" && !param_headers_ignored {
@@ -1422,7 +1424,21 @@ async fn modern_post(
 ) -> Response {
     let config = http.config.clone();
     let session = Session::new(config.clone());
-    // Version first: an unsupported version is reported as such, even if headers agree.
+    // Headers first: a request whose MCP-Protocol-Version header disagrees with its
+    // body asks for no single version, so the mismatch is what is wrong with it (an
+    // unsupported version whose header agrees is reported as such below).
+    if !config.defects.has(Defect::HeaderMismatchAccepted)
+        && let Err(why) = check_modern_headers(
+            headers,
+            method,
+            params,
+            config.defects.has(Defect::ParamHeaderIgnored),
+        )
+    {
+        let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
+        return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
+    }
+    // Then the version the (consistent) request asks for.
     let requested = params
         .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
         .cloned()
@@ -1436,17 +1452,6 @@ async fn modern_post(
             config.defects.has(Defect::UnsupportedVersionWrongCode),
             &requested,
         );
-        return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
-    }
-    if !config.defects.has(Defect::HeaderMismatchAccepted)
-        && let Err(why) = check_modern_headers(
-            headers,
-            method,
-            params,
-            config.defects.has(Defect::ParamHeaderIgnored),
-        )
-    {
-        let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
         return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
     }
     let keys = vec![jsonrpc::id_key(&id)];

@@ -38,6 +38,7 @@ pub mod auth;
 pub mod cli;
 mod completion;
 pub mod defects;
+mod ext_tasks;
 pub mod http;
 pub mod jsonrpc;
 mod media;

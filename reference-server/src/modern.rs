@@ -91,6 +91,15 @@ pub(crate) fn request_context(
         Some(Value::Object(m)) => m.clone(),
         Some(_) => return Err(RpcError::invalid_params("inputResponses must be an object")),
     };
+    // Each answer is a result object (InputResponse: CreateMessageResult,
+    // ListRootsResult or ElicitResult).
+    if !conn.has(Defect::MrtrAcceptsInvalidResponses)
+        && let Some((k, _)) = input_responses.iter().find(|(_, v)| !v.is_object())
+    {
+        return Err(RpcError::invalid_params(format!(
+            "inputResponses.{k} must be a result object (ElicitResult, CreateMessageResult or ListRootsResult)"
+        )));
+    }
     let request_state = match params.get("requestState") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -184,10 +193,9 @@ pub(crate) fn discover(ctx: &Ctx) -> Result<Value, RpcError> {
             json!(Version::supported_newest_first()),
         );
     }
-    m.insert(
-        "capabilities".into(),
-        server::server_capabilities(Version::V2026_07_28, ctx.conn.defects()),
-    );
+    let mut caps = server::server_capabilities(Version::V2026_07_28, ctx.conn.defects());
+    caps["extensions"] = json!({crate::ext_tasks::EXTENSION: {}});
+    m.insert("capabilities".into(), caps);
     m.insert("instructions".into(), json!(server::INSTRUCTIONS));
     Ok(Value::Object(m))
 }
@@ -290,6 +298,8 @@ pub struct Hub {
     watched: std::sync::atomic::AtomicU64,
     /// 2026-07-28: which dynamic `extra_*` primitives are offered (server-wide).
     extras: [std::sync::atomic::AtomicBool; 3],
+    /// 2026-07-28: the tasks of the tasks extension (server-wide).
+    pub(crate) tasks: crate::ext_tasks::Store,
 }
 
 impl std::fmt::Debug for Hub {

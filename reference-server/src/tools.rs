@@ -223,19 +223,28 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
     t.push(tool(
         "json_schema_2020_12_tool",
         "JSON Schema 2020-12",
-        "Accepts arguments described by a JSON Schema 2020-12 inputSchema with $defs and $ref",
+        "Accepts arguments described by a JSON Schema 2020-12 inputSchema: $defs with an $anchor, $ref, allOf/anyOf, if/then/else",
         json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
             "$defs": {
                 "address": {
+                    "$anchor": "addressDef",
                     "type": "object",
-                    "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
-                    "required": ["city"]
+                    "properties": {"street": {"type": "string"}, "city": {"type": "string"}}
                 }
             },
-            "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
-            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "address": {"$ref": "#/$defs/address"},
+                "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                "phone": {"type": "string"},
+                "email": {"type": "string"}
+            },
+            "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+            "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]},
             "additionalProperties": false
         }),
     ));
@@ -388,6 +397,36 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             "Custom header",
             "Mirrors its region argument into the Mcp-Param-Region header over HTTP",
             custom_header_schema(),
+        ));
+        // The tasks extension's fixtures (io.modelcontextprotocol/tasks).
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
+            "greet",
+            "Greet",
+            "Greets by name, synchronously (never a task)",
+            json!({"type": "object", "properties": {"name": {"type": "string", "description": "Who to greet"}}, "required": ["name"]}),
+        )});
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
+            "slow_compute",
+            "Slow compute (task)",
+            "Computes for `seconds` seconds; a task for clients with the tasks extension, synchronous otherwise; cancellable",
+            json!({"type": "object", "properties": {
+                "seconds": {"type": "number", "minimum": 0, "maximum": 600, "description": "How long to compute (default 1)"},
+                "label": {"type": "string", "description": "A label echoed in the result"}
+            }}),
+        )});
+        for (name, title, description) in [
+            ("failing_job", "Failing job (task)", "Needs the tasks extension; after about a second it reports a tool execution error (completed, isError)"),
+            ("protocol_error_job", "Protocol error job (task)", "A task (with the tasks extension) or a call that fails with a JSON-RPC internal error (the task ends failed)"),
+            ("multi_input", "Multiple inputs (task)", "Needs the tasks extension; asks for a name and a confirmation at once (two inputRequests)"),
+            ("test_tool_with_task", "Input, then a task", "Needs the tasks extension; asks the user's name through an InputRequiredResult (user_name), then runs as a task"),
+        ] {
+            t.push(tool(name, title, description, no_args()));
+        }
+        t.push(tool(
+            "confirm_delete",
+            "Confirm delete (task)",
+            "Needs the tasks extension; asks for a confirmation (an elicitation in inputRequests) before it (pretends to) delete the file",
+            json!({"type": "object", "properties": {"filename": {"type": "string", "description": "The file to delete"}}}),
         ));
         t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "run_query",
@@ -556,6 +595,26 @@ pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
                 Err(RpcError::invalid_params(msg))
             };
             return Reply::Now(r);
+        }
+    }
+    if ctx.req.modern
+        && let Some(support) = crate::ext_tasks::support(&name)
+    {
+        let declared =
+            crate::ext_tasks::declared(ctx) || ctx.has(Defect::TaskForUndeclaredClient);
+        if name == "test_tool_with_task" && declared {
+            return Reply::Later(Box::pin(crate::ext_tasks::mrtr_then_task(
+                ctx.clone(),
+                args,
+            )));
+        }
+        if declared {
+            return Reply::Now(crate::ext_tasks::create(ctx, |task| {
+                crate::ext_tasks::work(&name, &args, task)
+            }));
+        }
+        if support == crate::ext_tasks::Support::Required {
+            return Reply::Now(Err(crate::ext_tasks::missing_capability()));
         }
     }
     if crate::tasks::enabled(ctx) {
@@ -932,6 +991,18 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             Value::Object(args.clone())
         )),
         "echo" => ToolOut::text(arg_str(args, "message")),
+        "greet" => ToolOut::text(format!("Hello, {}!", arg_str(args, "name"))),
+        // Synchronous runs of the optional task fixtures (clients without the extension).
+        "slow_compute" => {
+            let (seconds, label) = crate::ext_tasks::slow_args(args);
+            tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+            ToolOut::text(format!("Computed {label} in {seconds}s"))
+        }
+        "protocol_error_job" => {
+            return Err(Stop::Rpc(RpcError::internal(
+                "protocol_error_job: the job crashed (internal error)",
+            )));
+        }
         "add" => {
             let a = args.get("a").and_then(Value::as_f64).unwrap_or(0.0);
             let b = args.get("b").and_then(Value::as_f64).unwrap_or(0.0);

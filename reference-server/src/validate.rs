@@ -2,7 +2,7 @@
 //!
 //! It understands the keywords the server's own tool schemas use: `type`, `properties`,
 //! `required`, `additionalProperties`, `items`, `enum`, `const`, numeric and length
-//! bounds, `$ref` into `$defs`/`definitions`, `allOf`/`anyOf`/`oneOf`. Unknown keywords
+//! bounds, `$ref` into `$defs`/`definitions`, `allOf`/`anyOf`/`oneOf`, `if`/`then`/`else`. Unknown keywords
 //! are ignored (annotations). It must never panic and never recurse without bound.
 
 use serde_json::Value;
@@ -180,6 +180,19 @@ fn check(
             check(value, s, root, path, depth + 1, errors);
         }
     }
+    // Conditional application: `then` when the value is valid against `if`, else `else`.
+    if let Some(cond) = obj.get("if") {
+        let mut e = Vec::new();
+        check(value, cond, root, path, depth + 1, &mut e);
+        let branch = if e.is_empty() {
+            obj.get("then")
+        } else {
+            obj.get("else")
+        };
+        if let Some(b) = branch {
+            check(value, b, root, path, depth + 1, errors);
+        }
+    }
     if let Some(any) = obj.get("anyOf").and_then(Value::as_array)
         && !any.iter().any(|s| {
             let mut e = Vec::new();
@@ -254,6 +267,24 @@ mod tests {
                 "{v}: {:?}",
                 validate(&v, &schema)
             );
+        }
+    }
+
+    #[test]
+    fn conditional_keywords() {
+        let schema = json!({
+            "type": "object",
+            "if": {"properties": {"via": {"const": "phone"}}, "required": ["via"]},
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]}
+        });
+        for (v, ok) in [
+            (json!({"via": "phone", "phone": "1"}), true),
+            (json!({"via": "phone", "email": "e"}), false),
+            (json!({"email": "e"}), true),
+            (json!({"via": "email"}), false),
+        ] {
+            assert_eq!(validate(&v, &schema).is_empty(), ok, "{v}");
         }
     }
 

@@ -267,6 +267,13 @@ async fn modern_http() {
     assert_eq!(r.status(), 400);
     let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
     assert_eq!(v["error"]["code"], -32022);
+    // A header that disagrees with the body's (unsupported) version is a mismatch.
+    let r = send("tools/list", None, json!({"_meta": m2}), "2026-07-28")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["error"]["code"], -32020);
 }
 
 #[tokio::test]

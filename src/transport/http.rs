@@ -230,7 +230,8 @@ pub struct Outgoing {
     pub is_request: bool,
     /// A notification or a response: the server answers 202 Accepted.
     pub expects_accepted: bool,
-    /// `params.name` or `params.uri`, for `Mcp-Name`.
+    /// `params.name`, `params.uri` or (the tasks extension's `tasks/*`) `params.taskId`,
+    /// for `Mcp-Name`.
     pub name: Option<String>,
     /// `params._meta["io.modelcontextprotocol/protocolVersion"]`.
     pub meta_version: Option<String>,
@@ -250,6 +251,9 @@ impl Outgoing {
         let name = match method.as_deref() {
             Some("tools/call" | "prompts/get") => params.and_then(|p| p.get("name")).and_then(Value::as_str),
             Some("resources/read") => params.and_then(|p| p.get("uri")).and_then(Value::as_str),
+            Some("tasks/get" | "tasks/update" | "tasks/cancel") => {
+                params.and_then(|p| p.get("taskId")).and_then(Value::as_str)
+            }
             _ => None,
         }
         .map(str::to_string);
