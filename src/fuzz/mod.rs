@@ -602,3 +602,50 @@ fn sanitize(entries: Vec<Entry>) -> Vec<Entry> {
         })
         .collect()
 }
+
+/// The human summary: the run's numbers, then each finding (failures first) with
+/// its minimal sequence and case file.
+pub fn terminal_summary(report: &FuzzReport, color: bool) -> String {
+    use std::fmt::Write;
+    let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() };
+    let mut out = String::new();
+    for f in &report.findings {
+        let (tag, code) = if f.level == Level::Must { ("FAIL", "31") } else { ("WARN", "33") };
+        let _ = writeln!(out, "{} {} [{} {}] {}", paint(code, tag), f.id, f.level.as_str(), f.spec_version, f.message);
+        let _ = writeln!(
+            out,
+            "     minimal sequence: {} message(s), shrunk from {} in {} run(s){}; seen in {} session(s), first in session {}",
+            f.minimal_sequence.len(),
+            f.original_length,
+            f.shrink_runs,
+            if f.reproduced { "" } else { " (did not reproduce on a fresh session)" },
+            f.occurrences,
+            f.session
+        );
+        for m in f.minimal_sequence.iter().take(10) {
+            let raw: String = m.raw.chars().take(160).collect();
+            let more = if m.raw.chars().count() > 160 { "…" } else { "" };
+            let _ = writeln!(out, "       > {}{more}   ({})", raw.replace('\n', "\\n"), m.label);
+        }
+        if let Some(file) = &f.case_file {
+            let _ = writeln!(out, "     case: {file}");
+        }
+        if let Some(note) = &f.case_note {
+            let _ = writeln!(out, "     no case file: {note}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "fuzz: {} messages (+{} probes) in {} sessions over {} in {:.2} s: {} msg/s; seed {}; {} failed, {} warned",
+        report.messages_sent,
+        report.probes_sent,
+        report.sessions,
+        report.spec_versions.join(", "),
+        report.elapsed_ms / 1000.0,
+        report.messages_per_second,
+        report.seed,
+        paint(if report.summary.fail > 0 { "31" } else { "32" }, &report.summary.fail.to_string()),
+        report.summary.warn
+    );
+    out
+}
