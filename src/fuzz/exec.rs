@@ -4,7 +4,8 @@
 //! A window is sent in one go (no waiting between messages), then a sentinel `ping`
 //! (`server/discover` for 2026-07-28); the window is complete when everything owed
 //! has arrived and the sentinel is answered, or when the timeout passes. A barrier
-//! message (initialize) ends its window early so that what follows it is ordered.
+//! message (initialize) ends its window early so that what follows it is ordered;
+//! an isolated message (deep nesting, huge strings) has a window of its own.
 //! All IO goes through the `Transport`.
 
 use super::generators::{self, Catalogue, FuzzMessage};
@@ -52,7 +53,11 @@ pub fn windows(messages: &[FuzzMessage], size: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, m) in messages.iter().enumerate() {
-        if i + 1 - start >= size.max(1) || m.barrier {
+        if m.isolate && start < i {
+            out.push(start..i);
+            start = i;
+        }
+        if i + 1 - start >= size.max(1) || m.barrier || m.isolate {
             out.push(start..i + 1);
             start = i + 1;
         }

@@ -81,6 +81,9 @@ pub struct FuzzMessage {
     pub phase_sensitive: bool,
     /// A window ends after this message (the lifecycle orders what follows).
     pub barrier: bool,
+    /// This message has a window of its own: an id-null error may stand in for its
+    /// reply, which is only unambiguous when nothing else in the window expects one.
+    pub isolate: bool,
     /// Refers to the target's own tools, resources or prompts (not comparable with
     /// another server's answers).
     pub catalogue: bool,
@@ -593,6 +596,7 @@ pub fn sentinel(version: ProtocolVersion, n: usize) -> FuzzMessage {
         effect: Effect::None,
         phase_sensitive: false,
         barrier: false,
+        isolate: false,
         catalogue: false,
     }
 }
@@ -691,6 +695,7 @@ impl<'a> Renderer<'a> {
             effect: Effect::Initialize { valid },
             phase_sensitive: false,
             barrier: true,
+            isolate: false,
             catalogue: false,
         });
     }
@@ -705,6 +710,7 @@ impl<'a> Renderer<'a> {
             effect: Effect::Initialized,
             phase_sensitive: false,
             barrier: false,
+            isolate: false,
             catalogue: false,
         });
     }
@@ -762,6 +768,7 @@ impl<'a> Renderer<'a> {
                 self.push(m);
             }
             Op::Note { label, method, params, with_id } => {
+                let structured = params.as_ref().is_none_or(|p| p.is_object() || p.is_array());
                 let mut v = json!({"jsonrpc": "2.0", "method": method});
                 if let Some(p) = params {
                     v["params"] = p;
@@ -779,18 +786,27 @@ impl<'a> Renderer<'a> {
                         effect: Effect::None,
                         phase_sensitive: false,
                         barrier: false,
+                        isolate: false,
                         catalogue: false,
                     });
                     return;
                 }
+                // Non-structured params make an invalid request object, which JSON-RPC
+                // answers (id null) even without an id.
+                let expect = if structured {
+                    Expect::Silence
+                } else {
+                    Expect::NullError(NullError { codes: vec![error_code::INVALID_REQUEST], echo: None, answer_level: Level::Should, code_level: Level::Should })
+                };
                 self.push(FuzzMessage {
                     label,
                     bytes: to_bytes(&v),
                     method: None,
-                    expects: vec![Expect::Silence],
+                    expects: vec![expect],
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
                     catalogue: false,
                 });
             }
@@ -816,6 +832,7 @@ impl<'a> Renderer<'a> {
                     effect: Effect::Cancel(id),
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
                     catalogue: false,
                 });
             }
@@ -842,6 +859,7 @@ impl<'a> Renderer<'a> {
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
                     catalogue: false,
                 });
             }
@@ -887,6 +905,7 @@ impl<'a> Renderer<'a> {
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
                     catalogue: false,
                 });
             }
@@ -959,16 +978,22 @@ impl<'a> Renderer<'a> {
         let extra: Vec<i64> = match meta {
             MetaMode::Full => return (spec.class.clone(), spec.level, spec.code_level),
             MetaMode::Unsupported => vec![error_code::UNSUPPORTED_PROTOCOL_VERSION],
-            _ => vec![error_code::INVALID_PARAMS],
+            MetaMode::MissingCaps => vec![error_code::INVALID_PARAMS],
+            // Not a string: a malformed field, or a version nobody supports.
+            MetaMode::VersionWrongType => vec![error_code::INVALID_PARAMS, error_code::UNSUPPORTED_PROTOCOL_VERSION],
+            // Without a protocol version a dual-era server may take the request for a
+            // legacy one before initialize (-32600).
+            MetaMode::None | MetaMode::MissingVersion => vec![error_code::INVALID_PARAMS, error_code::INVALID_REQUEST],
         };
         let mut codes = match &spec.class {
             Class::Error(c) if !c.is_empty() => c.clone(),
             _ => Vec::new(),
         };
         codes.extend(extra);
-        // A request without any `_meta` may be taken for a legacy request before
-        // initialize: the error is due, its code only recommended.
-        let (level, code_level) = if meta == MetaMode::None { (Level::Should, Level::Should) } else { (Level::Must, Level::Must) };
+        // A request without a protocol version may be taken for a legacy request
+        // before initialize: the error is due, its code only recommended.
+        let (level, code_level) =
+            if matches!(meta, MetaMode::None | MetaMode::MissingVersion) { (Level::Should, Level::Should) } else { (Level::Must, Level::Must) };
         (Class::Error(codes), level, code_level)
     }
 
@@ -991,6 +1016,7 @@ impl<'a> Renderer<'a> {
             effect: Effect::None,
             phase_sensitive: spec.phase_sensitive,
             barrier: false,
+            isolate: false,
             catalogue: spec.catalogue,
         };
         let mut r = Reply { id: id.clone(), class, level, code_level, optional: spec.optional, alt_null: false };
@@ -1177,6 +1203,7 @@ impl<'a> Renderer<'a> {
                 out.extend_from_slice(&b[at + marker.len()..]);
                 m.label = "malformed/deep-nesting";
                 m.bytes = out;
+                m.isolate = true;
                 r.class = Class::Any;
                 r.alt_null = true;
                 m.expects.push(Expect::Reply(r));
@@ -1186,6 +1213,7 @@ impl<'a> Renderer<'a> {
                 set_param(&mut v, "fzPad", json!("x".repeat(len)));
                 m.label = "malformed/huge-string";
                 m.bytes = to_bytes(&v);
+                m.isolate = true;
                 r.class = Class::Any;
                 r.alt_null = true;
                 m.expects.push(Expect::Reply(r));
@@ -1210,6 +1238,7 @@ impl<'a> Renderer<'a> {
                 effect: Effect::None,
                 phase_sensitive: false,
                 barrier: false,
+                isolate: false,
                 catalogue: false,
             });
             return;
@@ -1252,6 +1281,7 @@ impl<'a> Renderer<'a> {
             effect: Effect::None,
             phase_sensitive: true,
             barrier: false,
+            isolate: false,
             catalogue,
         });
     }

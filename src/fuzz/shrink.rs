@@ -161,6 +161,7 @@ mod tests {
             effect: if label == "init" { Effect::Initialize { valid: true } } else { Effect::None },
             phase_sensitive: false,
             barrier: false,
+            isolate: false,
             catalogue: false,
         }
     }
