@@ -33,11 +33,23 @@ pub struct Catalogue {
     pub capabilities: Value,
     /// Tools annotated `readOnlyHint: true`, with arguments synthesised from their
     /// input schema. Only these are ever called.
-    pub tools: Vec<(String, Value)>,
+    pub tools: Vec<Tool>,
     pub resources: Vec<String>,
     /// Prompts with their required arguments filled in.
     pub prompts: Vec<(String, Value)>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub arguments: Value,
+    /// It did not answer within [`SLOW_TOOL`] at discovery: every call to it is
+    /// cancelled at once (so a window never waits for it).
+    pub slow: bool,
+}
+
+/// A read-only tool slower than this at discovery is cancelled right after each call.
+pub const SLOW_TOOL: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Catalogue {
     fn has(&self, capability: &str) -> bool {
@@ -84,6 +96,8 @@ pub struct FuzzMessage {
     /// This message has a window of its own: an id-null error may stand in for its
     /// reply, which is only unambiguous when nothing else in the window expects one.
     pub isolate: bool,
+    /// The next message goes in the same window (a call and its cancellation).
+    pub keep_with_next: bool,
     /// Refers to the target's own tools, resources or prompts (not comparable with
     /// another server's answers).
     pub catalogue: bool,
@@ -123,6 +137,8 @@ struct ReqSpec {
     catalogue: bool,
     optional: bool,
     phase_sensitive: bool,
+    /// Follow the request with `notifications/cancelled` for it, in the same window.
+    cancel_after: bool,
 }
 
 impl ReqSpec {
@@ -137,6 +153,7 @@ impl ReqSpec {
             catalogue: false,
             optional: false,
             phase_sensitive: true,
+            cancel_after: false,
         }
     }
 
@@ -275,7 +292,11 @@ fn valid_request(v: ProtocolVersion, cat: &Arc<Catalogue>) -> BoxedStrategy<ReqS
     let c = cat.clone();
     let tools_call = (any::<Index>(), any::<bool>(), text())
         .prop_map(move |(i, known, name)| match pick(&c.tools, &i).filter(|_| known || c.tools.is_empty()) {
-            Some((tool, args)) => ReqSpec::new("valid/tools/call", "tools/call", Some(json!({"name": tool, "arguments": args})), Class::Any).catalogue(),
+            Some(tool) => {
+                let mut spec = ReqSpec::new("valid/tools/call", "tools/call", Some(json!({"name": tool.name, "arguments": tool.arguments})), Class::Any).catalogue();
+                spec.cancel_after = tool.slow;
+                spec
+            }
             None => ReqSpec::new("valid/tools/call-unknown", "tools/call", Some(json!({"name": format!("fz-no-such-tool-{name}"), "arguments": {}})), Class::Any),
         })
         .boxed();
@@ -597,6 +618,7 @@ pub fn sentinel(version: ProtocolVersion, n: usize) -> FuzzMessage {
         phase_sensitive: false,
         barrier: false,
         isolate: false,
+        keep_with_next: false,
         catalogue: false,
     }
 }
@@ -696,6 +718,7 @@ impl<'a> Renderer<'a> {
             phase_sensitive: false,
             barrier: true,
             isolate: false,
+            keep_with_next: false,
             catalogue: false,
         });
     }
@@ -711,6 +734,7 @@ impl<'a> Renderer<'a> {
             phase_sensitive: false,
             barrier: false,
             isolate: false,
+            keep_with_next: false,
             catalogue: false,
         });
     }
@@ -761,9 +785,19 @@ impl<'a> Renderer<'a> {
         match op {
             Op::Req { spec, id, mutation, meta } => {
                 let id = self.fresh_id(id);
-                let m = self.request(spec, id.clone(), mutation, meta);
+                let cancel_after = spec.cancel_after;
+                let mut m = self.request(spec, id.clone(), mutation, meta);
                 if m.method.is_some() {
-                    self.remember(id);
+                    self.remember(id.clone());
+                }
+                if cancel_after && m.method.is_some() {
+                    // A slow tool: cancelled at once, so its answer is optional and no
+                    // window waits for it.
+                    m.isolate = false;
+                    m.keep_with_next = true;
+                    self.push(m);
+                    self.cancel("state/cancel-slow-call", id, true);
+                    return;
                 }
                 self.push(m);
             }
@@ -787,6 +821,7 @@ impl<'a> Renderer<'a> {
                         phase_sensitive: false,
                         barrier: false,
                         isolate: false,
+                        keep_with_next: false,
                         catalogue: false,
                     });
                     return;
@@ -807,6 +842,7 @@ impl<'a> Renderer<'a> {
                     phase_sensitive: false,
                     barrier: false,
                     isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -819,22 +855,7 @@ impl<'a> Renderer<'a> {
                         ("malformed/cancel-unknown-id", Id::String(format!("fz-never-sent-{n}")))
                     }
                 };
-                let mut params = json!({"requestId": id.to_value()});
-                if reason {
-                    params["reason"] = json!("mcp-conform fuzz");
-                }
-                let v = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params});
-                self.push(FuzzMessage {
-                    label,
-                    bytes: to_bytes(&v),
-                    method: None,
-                    expects: vec![Expect::Silence],
-                    effect: Effect::Cancel(id),
-                    phase_sensitive: false,
-                    barrier: false,
-                    isolate: false,
-                    catalogue: false,
-                });
+                self.cancel(label, id, reason);
             }
             Op::Reuse { pick: target } => {
                 let Some(id) = pick(&self.recent, &target) else { return };
@@ -860,6 +881,7 @@ impl<'a> Renderer<'a> {
                     phase_sensitive: false,
                     barrier: false,
                     isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -906,6 +928,7 @@ impl<'a> Renderer<'a> {
                     phase_sensitive: false,
                     barrier: false,
                     isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -931,6 +954,26 @@ impl<'a> Renderer<'a> {
             }
             Op::StrayInitialized => self.initialized("lifecycle/initialized-again"),
         }
+    }
+
+    fn cancel(&mut self, label: &'static str, id: Id, reason: bool) {
+        let mut params = json!({"requestId": id.to_value()});
+        if reason {
+            params["reason"] = json!("mcp-conform fuzz");
+        }
+        let v = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params});
+        self.push(FuzzMessage {
+            label,
+            bytes: to_bytes(&v),
+            method: None,
+            expects: vec![Expect::Silence],
+            effect: Effect::Cancel(id),
+            phase_sensitive: false,
+            barrier: false,
+            isolate: false,
+            keep_with_next: false,
+            catalogue: false,
+        });
     }
 
     fn remember(&mut self, id: Id) {
@@ -1017,6 +1060,7 @@ impl<'a> Renderer<'a> {
             phase_sensitive: spec.phase_sensitive,
             barrier: false,
             isolate: false,
+            keep_with_next: false,
             catalogue: spec.catalogue,
         };
         let mut r = Reply { id: id.clone(), class, level, code_level, optional: spec.optional, alt_null: false };
@@ -1239,6 +1283,7 @@ impl<'a> Renderer<'a> {
                 phase_sensitive: false,
                 barrier: false,
                 isolate: false,
+                keep_with_next: false,
                 catalogue: false,
             });
             return;
@@ -1282,6 +1327,7 @@ impl<'a> Renderer<'a> {
             phase_sensitive: true,
             barrier: false,
             isolate: false,
+            keep_with_next: false,
             catalogue,
         });
     }
@@ -1359,7 +1405,7 @@ mod tests {
     fn ctx(v: ProtocolVersion) -> GenContext {
         let catalogue = Catalogue {
             capabilities: json!({"tools": {}, "resources": {"subscribe": true}, "prompts": {}}),
-            tools: vec![("echo".into(), json!({"text": "example"}))],
+            tools: vec![Tool { name: "echo".into(), arguments: json!({"text": "example"}), slow: false }],
             resources: vec!["fz://one".into()],
             prompts: vec![("greet".into(), json!({"name": "example"}))],
         };

@@ -162,6 +162,7 @@ mod tests {
             phase_sensitive: false,
             barrier: false,
             isolate: false,
+            keep_with_next: false,
             catalogue: false,
         }
     }
