@@ -383,6 +383,9 @@ mod fake {
                 return Some(error(id.unwrap_or(Value::Null), -32600, "no method"));
             };
             let params = obj.get("params");
+            if id.is_none() && params.is_some_and(|p| !p.is_object()) {
+                return Some(error(Value::Null, -32600, "params must be an object"));
+            }
             let Some(id) = id else {
                 if self.has("respond-to-notifications") {
                     return Some(error(Value::Null, -32601, "answered a notification"));

@@ -4,10 +4,11 @@
 //! A window is sent in one go (no waiting between messages), then a sentinel `ping`
 //! (`server/discover` for 2026-07-28); the window is complete when everything owed
 //! has arrived and the sentinel is answered, or when the timeout passes. A barrier
-//! message (initialize) ends its window early so that what follows it is ordered.
+//! message (initialize) ends its window early so that what follows it is ordered;
+//! an isolated message (deep nesting, huge strings) has a window of its own.
 //! All IO goes through the `Transport`.
 
-use super::generators::{self, Catalogue, FuzzMessage};
+use super::generators::{self, Catalogue, FuzzMessage, SLOW_TOOL, Tool};
 use super::invariants::{Answer, SessionCheck, Sent, Violation};
 use crate::check::synth;
 use crate::schema::SchemaSet;
@@ -52,7 +53,12 @@ pub fn windows(messages: &[FuzzMessage], size: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, m) in messages.iter().enumerate() {
-        if i + 1 - start >= size.max(1) || m.barrier {
+        if m.isolate && start < i {
+            out.push(start..i);
+            start = i;
+        }
+        let full = i + 1 - start >= size.max(1) && !m.keep_with_next;
+        if full || m.barrier || m.isolate {
             out.push(start..i + 1);
             start = i + 1;
         }
@@ -261,8 +267,18 @@ pub async fn discover(transport: &mut dyn Transport, version: ProtocolVersion, t
             let Some(name) = tool.get("name").and_then(Value::as_str) else { continue };
             if read_only && cat.tools.len() < 64 {
                 let schema = tool.get("inputSchema").cloned().unwrap_or(json!({"type": "object"}));
-                cat.tools.push((name.to_string(), synth::example_of(&schema)));
+                cat.tools.push(Tool { name: name.to_string(), arguments: synth::example_of(&schema), slow: false });
             }
+        }
+        // A tool that is slow to answer would stall every window that calls it.
+        let mut slow = Vec::new();
+        for tool in &cat.tools {
+            next_id += 1;
+            let params = json!({"name": tool.name, "arguments": tool.arguments});
+            slow.push(call(transport, version, next_id, "tools/call", params, SLOW_TOOL).await.is_err());
+        }
+        for (tool, slow) in cat.tools.iter_mut().zip(slow) {
+            tool.slow = slow;
         }
     }
     if has("resources") {

@@ -33,11 +33,23 @@ pub struct Catalogue {
     pub capabilities: Value,
     /// Tools annotated `readOnlyHint: true`, with arguments synthesised from their
     /// input schema. Only these are ever called.
-    pub tools: Vec<(String, Value)>,
+    pub tools: Vec<Tool>,
     pub resources: Vec<String>,
     /// Prompts with their required arguments filled in.
     pub prompts: Vec<(String, Value)>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub arguments: Value,
+    /// It did not answer within [`SLOW_TOOL`] at discovery: every call to it is
+    /// cancelled at once (so a window never waits for it).
+    pub slow: bool,
+}
+
+/// A read-only tool slower than this at discovery is cancelled right after each call.
+pub const SLOW_TOOL: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Catalogue {
     fn has(&self, capability: &str) -> bool {
@@ -81,6 +93,11 @@ pub struct FuzzMessage {
     pub phase_sensitive: bool,
     /// A window ends after this message (the lifecycle orders what follows).
     pub barrier: bool,
+    /// This message has a window of its own: an id-null error may stand in for its
+    /// reply, which is only unambiguous when nothing else in the window expects one.
+    pub isolate: bool,
+    /// The next message goes in the same window (a call and its cancellation).
+    pub keep_with_next: bool,
     /// Refers to the target's own tools, resources or prompts (not comparable with
     /// another server's answers).
     pub catalogue: bool,
@@ -120,6 +137,8 @@ struct ReqSpec {
     catalogue: bool,
     optional: bool,
     phase_sensitive: bool,
+    /// Follow the request with `notifications/cancelled` for it, in the same window.
+    cancel_after: bool,
 }
 
 impl ReqSpec {
@@ -134,6 +153,7 @@ impl ReqSpec {
             catalogue: false,
             optional: false,
             phase_sensitive: true,
+            cancel_after: false,
         }
     }
 
@@ -272,7 +292,11 @@ fn valid_request(v: ProtocolVersion, cat: &Arc<Catalogue>) -> BoxedStrategy<ReqS
     let c = cat.clone();
     let tools_call = (any::<Index>(), any::<bool>(), text())
         .prop_map(move |(i, known, name)| match pick(&c.tools, &i).filter(|_| known || c.tools.is_empty()) {
-            Some((tool, args)) => ReqSpec::new("valid/tools/call", "tools/call", Some(json!({"name": tool, "arguments": args})), Class::Any).catalogue(),
+            Some(tool) => {
+                let mut spec = ReqSpec::new("valid/tools/call", "tools/call", Some(json!({"name": tool.name, "arguments": tool.arguments})), Class::Any).catalogue();
+                spec.cancel_after = tool.slow;
+                spec
+            }
             None => ReqSpec::new("valid/tools/call-unknown", "tools/call", Some(json!({"name": format!("fz-no-such-tool-{name}"), "arguments": {}})), Class::Any),
         })
         .boxed();
@@ -593,6 +617,8 @@ pub fn sentinel(version: ProtocolVersion, n: usize) -> FuzzMessage {
         effect: Effect::None,
         phase_sensitive: false,
         barrier: false,
+        isolate: false,
+        keep_with_next: false,
         catalogue: false,
     }
 }
@@ -691,6 +717,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::Initialize { valid },
             phase_sensitive: false,
             barrier: true,
+            isolate: false,
+            keep_with_next: false,
             catalogue: false,
         });
     }
@@ -705,6 +733,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::Initialized,
             phase_sensitive: false,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue: false,
         });
     }
@@ -755,13 +785,24 @@ impl<'a> Renderer<'a> {
         match op {
             Op::Req { spec, id, mutation, meta } => {
                 let id = self.fresh_id(id);
-                let m = self.request(spec, id.clone(), mutation, meta);
+                let cancel_after = spec.cancel_after;
+                let mut m = self.request(spec, id.clone(), mutation, meta);
                 if m.method.is_some() {
-                    self.remember(id);
+                    self.remember(id.clone());
+                }
+                if cancel_after && m.method.is_some() {
+                    // A slow tool: cancelled at once, so its answer is optional and no
+                    // window waits for it.
+                    m.isolate = false;
+                    m.keep_with_next = true;
+                    self.push(m);
+                    self.cancel("state/cancel-slow-call", id, true);
+                    return;
                 }
                 self.push(m);
             }
             Op::Note { label, method, params, with_id } => {
+                let structured = params.as_ref().is_none_or(|p| p.is_object() || p.is_array());
                 let mut v = json!({"jsonrpc": "2.0", "method": method});
                 if let Some(p) = params {
                     v["params"] = p;
@@ -779,18 +820,29 @@ impl<'a> Renderer<'a> {
                         effect: Effect::None,
                         phase_sensitive: false,
                         barrier: false,
+                        isolate: false,
+                        keep_with_next: false,
                         catalogue: false,
                     });
                     return;
                 }
+                // Non-structured params make an invalid request object, which JSON-RPC
+                // answers (id null) even without an id.
+                let expect = if structured {
+                    Expect::Silence
+                } else {
+                    Expect::NullError(NullError { codes: vec![error_code::INVALID_REQUEST], echo: None, answer_level: Level::Should, code_level: Level::Should })
+                };
                 self.push(FuzzMessage {
                     label,
                     bytes: to_bytes(&v),
                     method: None,
-                    expects: vec![Expect::Silence],
+                    expects: vec![expect],
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -803,21 +855,7 @@ impl<'a> Renderer<'a> {
                         ("malformed/cancel-unknown-id", Id::String(format!("fz-never-sent-{n}")))
                     }
                 };
-                let mut params = json!({"requestId": id.to_value()});
-                if reason {
-                    params["reason"] = json!("mcp-conform fuzz");
-                }
-                let v = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params});
-                self.push(FuzzMessage {
-                    label,
-                    bytes: to_bytes(&v),
-                    method: None,
-                    expects: vec![Expect::Silence],
-                    effect: Effect::Cancel(id),
-                    phase_sensitive: false,
-                    barrier: false,
-                    catalogue: false,
-                });
+                self.cancel(label, id, reason);
             }
             Op::Reuse { pick: target } => {
                 let Some(id) = pick(&self.recent, &target) else { return };
@@ -842,6 +880,8 @@ impl<'a> Renderer<'a> {
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -887,6 +927,8 @@ impl<'a> Renderer<'a> {
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -912,6 +954,26 @@ impl<'a> Renderer<'a> {
             }
             Op::StrayInitialized => self.initialized("lifecycle/initialized-again"),
         }
+    }
+
+    fn cancel(&mut self, label: &'static str, id: Id, reason: bool) {
+        let mut params = json!({"requestId": id.to_value()});
+        if reason {
+            params["reason"] = json!("mcp-conform fuzz");
+        }
+        let v = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params});
+        self.push(FuzzMessage {
+            label,
+            bytes: to_bytes(&v),
+            method: None,
+            expects: vec![Expect::Silence],
+            effect: Effect::Cancel(id),
+            phase_sensitive: false,
+            barrier: false,
+            isolate: false,
+            keep_with_next: false,
+            catalogue: false,
+        });
     }
 
     fn remember(&mut self, id: Id) {
@@ -959,16 +1021,22 @@ impl<'a> Renderer<'a> {
         let extra: Vec<i64> = match meta {
             MetaMode::Full => return (spec.class.clone(), spec.level, spec.code_level),
             MetaMode::Unsupported => vec![error_code::UNSUPPORTED_PROTOCOL_VERSION],
-            _ => vec![error_code::INVALID_PARAMS],
+            MetaMode::MissingCaps => vec![error_code::INVALID_PARAMS],
+            // Not a string: a malformed field, or a version nobody supports.
+            MetaMode::VersionWrongType => vec![error_code::INVALID_PARAMS, error_code::UNSUPPORTED_PROTOCOL_VERSION],
+            // Without a protocol version a dual-era server may take the request for a
+            // legacy one before initialize (-32600).
+            MetaMode::None | MetaMode::MissingVersion => vec![error_code::INVALID_PARAMS, error_code::INVALID_REQUEST],
         };
         let mut codes = match &spec.class {
             Class::Error(c) if !c.is_empty() => c.clone(),
             _ => Vec::new(),
         };
         codes.extend(extra);
-        // A request without any `_meta` may be taken for a legacy request before
-        // initialize: the error is due, its code only recommended.
-        let (level, code_level) = if meta == MetaMode::None { (Level::Should, Level::Should) } else { (Level::Must, Level::Must) };
+        // A request without a protocol version may be taken for a legacy request
+        // before initialize: the error is due, its code only recommended.
+        let (level, code_level) =
+            if matches!(meta, MetaMode::None | MetaMode::MissingVersion) { (Level::Should, Level::Should) } else { (Level::Must, Level::Must) };
         (Class::Error(codes), level, code_level)
     }
 
@@ -991,6 +1059,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::None,
             phase_sensitive: spec.phase_sensitive,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue: spec.catalogue,
         };
         let mut r = Reply { id: id.clone(), class, level, code_level, optional: spec.optional, alt_null: false };
@@ -1177,6 +1247,7 @@ impl<'a> Renderer<'a> {
                 out.extend_from_slice(&b[at + marker.len()..]);
                 m.label = "malformed/deep-nesting";
                 m.bytes = out;
+                m.isolate = true;
                 r.class = Class::Any;
                 r.alt_null = true;
                 m.expects.push(Expect::Reply(r));
@@ -1186,6 +1257,7 @@ impl<'a> Renderer<'a> {
                 set_param(&mut v, "fzPad", json!("x".repeat(len)));
                 m.label = "malformed/huge-string";
                 m.bytes = to_bytes(&v);
+                m.isolate = true;
                 r.class = Class::Any;
                 r.alt_null = true;
                 m.expects.push(Expect::Reply(r));
@@ -1210,6 +1282,8 @@ impl<'a> Renderer<'a> {
                 effect: Effect::None,
                 phase_sensitive: false,
                 barrier: false,
+                isolate: false,
+                keep_with_next: false,
                 catalogue: false,
             });
             return;
@@ -1252,6 +1326,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::None,
             phase_sensitive: true,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue,
         });
     }
@@ -1329,7 +1405,7 @@ mod tests {
     fn ctx(v: ProtocolVersion) -> GenContext {
         let catalogue = Catalogue {
             capabilities: json!({"tools": {}, "resources": {"subscribe": true}, "prompts": {}}),
-            tools: vec![("echo".into(), json!({"text": "example"}))],
+            tools: vec![Tool { name: "echo".into(), arguments: json!({"text": "example"}), slow: false }],
             resources: vec!["fz://one".into()],
             prompts: vec![("greet".into(), json!({"name": "example"}))],
         };

@@ -139,8 +139,8 @@ struct Slot {
     label: &'static str,
     method: Option<String>,
     alt_null: bool,
-    /// The error code of an id-null answer this slot was given as a stand-in.
-    null_stand_in: Option<Option<i64>>,
+    /// Answers credited from id-null errors (see `resolve_nulls`).
+    by_null: u32,
     sentinel: bool,
 }
 
@@ -152,14 +152,14 @@ struct NullSlot {
     msg: usize,
     label: &'static str,
     got: bool,
-    /// The answer had id null (not the echoed id): with an echo it may be re-homed.
-    by_null: Option<Option<i64>>,
 }
 
+/// Who an id-null error may answer (see `resolve_nulls`).
 #[derive(Clone, Copy)]
-enum Target {
+enum Candidate {
     Null(usize),
-    Slot(usize),
+    Deferred(usize),
+    Reply(usize),
 }
 
 struct Done {
@@ -167,6 +167,8 @@ struct Done {
     label: &'static str,
     got: u32,
     max: u32,
+    /// Answers credited from id-null errors: a late reply with the id replaces one.
+    by_null: u32,
 }
 
 /// The description of one message the checker needs (a view of `FuzzMessage`).
@@ -188,6 +190,8 @@ pub struct SessionCheck<'a> {
     slots: Vec<Slot>,
     nulls: Vec<NullSlot>,
     deferred: Vec<NullSlot>,
+    /// Id-null errors received in this window, in arrival order.
+    null_answers: Vec<Answer>,
     done: HashMap<String, Done>,
     pub violations: Vec<Violation>,
     /// Per message index: what came back.
@@ -205,6 +209,7 @@ impl<'a> SessionCheck<'a> {
             slots: Vec::new(),
             nulls: Vec::new(),
             deferred: Vec::new(),
+            null_answers: Vec::new(),
             done: HashMap::new(),
             violations: Vec::new(),
             answers: HashMap::new(),
@@ -233,7 +238,6 @@ impl<'a> SessionCheck<'a> {
                             msg: s.index,
                             label: s.label,
                             got: false,
-                            by_null: None,
                         });
                     }
                     Expect::NullError(n) => self.nulls.push(NullSlot {
@@ -244,7 +248,6 @@ impl<'a> SessionCheck<'a> {
                         msg: s.index,
                         label: s.label,
                         got: false,
-                        by_null: None,
                     }),
                     Expect::Silence => {}
                 }
@@ -282,20 +285,29 @@ impl<'a> SessionCheck<'a> {
             label: s.label,
             method: s.method.map(str::to_string),
             alt_null,
-            null_stand_in: None,
+            by_null: 0,
             sentinel: s.sentinel,
         });
     }
 
     /// Whether everything the window owes has come (optional answers excepted).
     pub fn window_complete(&self) -> bool {
-        self.slots.iter().all(|s| s.got >= s.min)
-            && self.nulls.iter().all(|n| n.got || n.answer_level != Level::Must)
+        // Replies an id-null error may stand in for, and input owed one, are settled
+        // by the id-null errors received (see `resolve_nulls`).
+        // A reply that may be slow is only taken as answered by an id-null error when
+        // the errors outnumber the invalid input that expects them.
+        let alt_waiting = self.slots.iter().filter(|s| s.alt_null && s.got < s.min).count();
+        let expecting = self.nulls.iter().filter(|n| !n.got).count();
+        let must = self.nulls.iter().filter(|n| !n.got && n.answer_level == Level::Must).count();
+        self.slots.iter().all(|s| s.got >= s.min || s.alt_null)
+            && self.null_answers.len() >= must
+            && self.null_answers.len().saturating_sub(expecting) >= alt_waiting
     }
 
     /// Close the window: missing answers become violations (or, for answers that are
     /// only recommended, deferred: they may still come later in the session).
     pub fn close_window(&mut self, timeout_ms: u128) {
+        self.resolve_nulls();
         for s in std::mem::take(&mut self.slots) {
             if s.got < s.min {
                 let (kind, text) = if s.sentinel {
@@ -306,7 +318,7 @@ impl<'a> SessionCheck<'a> {
                 let key = if s.sentinel { kind.to_string() } else { format!("{kind}:{}", s.label) };
                 self.violation(kind, key, Level::Must, text, Some(s.msg));
             }
-            self.done.insert(s.key.clone(), Done { msg: s.msg, label: s.label, got: s.got, max: s.max });
+            self.done.insert(s.key.clone(), Done { msg: s.msg, label: s.label, got: s.got, max: s.max, by_null: s.by_null });
         }
         for n in std::mem::take(&mut self.nulls) {
             if n.got {
@@ -322,23 +334,34 @@ impl<'a> SessionCheck<'a> {
                 self.deferred.push(n);
             }
         }
+        // A server that never answers invalid input: keep the wait list short.
+        while self.deferred.len() > 128 {
+            let n = self.deferred.remove(0);
+            self.unanswered(n);
+        }
+    }
+
+    fn unanswered(&mut self, n: NullSlot) {
+        let text = format!(
+            "no error response to {} message #{} (JSON-RPC answers invalid input with an error, id null, code {})",
+            n.label,
+            n.msg + 1,
+            codes_text(&n.codes)
+        );
+        self.violation("unanswered-invalid", format!("unanswered-invalid:{}", n.label), n.answer_level, text, Some(n.msg));
     }
 
     /// At the end of the session: recommended answers that never came.
     pub fn finish(&mut self) {
+        self.resolve_nulls();
         for n in std::mem::take(&mut self.deferred) {
-            let text = format!(
-                "no error response to {} message #{} (JSON-RPC answers invalid input with an error, id null, code {})",
-                n.label,
-                n.msg + 1,
-                codes_text(&n.codes)
-            );
-            self.violation("unanswered-invalid", format!("unanswered-invalid:{}", n.label), n.answer_level, text, Some(n.msg));
+            self.unanswered(n);
         }
     }
 
     /// The server died: what it still owed is part of that one finding.
     pub fn abandon(&mut self) {
+        self.null_answers.clear();
         self.slots.clear();
         self.nulls.clear();
         self.deferred.clear();
@@ -413,18 +436,19 @@ impl<'a> SessionCheck<'a> {
         let key = id_key(id);
         if *id != Id::Null {
             if let Some(i) = self.slots.iter().position(|s| s.key == key) {
-                let stand_in = self.slots[i].null_stand_in.take();
-                if stand_in.is_some() {
+                if self.slots[i].by_null > 0 {
+                    self.slots[i].by_null -= 1;
                     self.slots[i].got -= 1;
                 }
                 self.answer_slot(i, msg, answer, false);
-                if let Some(code) = stand_in {
-                    // The id-null error it was credited with belongs to other input.
-                    self.rehome_null(code, msg);
-                }
                 return;
             }
             if let Some(d) = self.done.get_mut(&key) {
+                if d.by_null > 0 {
+                    // The id-null error credited to it belonged to other input.
+                    d.by_null -= 1;
+                    return;
+                }
                 d.got += 1;
                 if d.got > d.max {
                     let (m, label) = (d.msg, d.label);
@@ -434,15 +458,8 @@ impl<'a> SessionCheck<'a> {
                 }
                 return;
             }
-            let echo = |n: &NullSlot| n.echo_key.as_deref() == Some(key.as_str());
-            let open_echo = self.nulls.iter().position(|n| !n.got && echo(n));
-            let credited_echo = self.nulls.iter().position(|n| n.by_null.is_some() && echo(n));
-            if let Some(i) = open_echo.or(credited_echo) {
-                let stand_in = self.nulls[i].by_null.take();
+            if let Some(i) = self.nulls.iter().position(|n| !n.got && n.echo_key.as_deref() == Some(key.as_str())) {
                 self.answer_null(i, msg, answer);
-                if let Some(code) = stand_in {
-                    self.rehome_null(code, msg);
-                }
                 return;
             }
             let loose = loose_key(id);
@@ -464,91 +481,162 @@ impl<'a> SessionCheck<'a> {
             self.violation("unsolicited-response", "unsolicited-response".into(), Level::Must, text, None);
             return;
         }
-        // id null: an error for input whose id could not be read.
-        let code = match answer {
-            Answer::Error(c) => c,
-            Answer::Result(_) => None,
-        };
-        match self.null_candidate(code) {
-            Some(Target::Null(i)) => {
-                self.answer_null(i, msg, answer);
-                self.nulls[i].by_null = Some(code);
-            }
-            Some(Target::Slot(i)) => {
-                let s = &mut self.slots[i];
-                s.got += 1;
-                s.null_stand_in = Some(code);
-                let m = s.msg;
-                self.answers.entry(m).or_default().push(answer);
-                self.validate(msg, None, "error response", "schema:error", Some(m));
-            }
-            None => self.late_or_unsolicited_null(code, msg),
-        }
+        // id null: an error for input whose id could not be read. Which input it
+        // answers is decided when the window closes, from all of them (`resolve_nulls`).
+        self.validate(msg, None, "error response", "schema:error", None);
+        self.null_answers.push(answer);
     }
 
-    /// Who an error with id null most likely answers. A server answers in the order
-    /// it reads, so send order decides among open candidates whose codes fit; input
-    /// owed such an error goes before input merely allowed one; replies a parser that
-    /// gave up may stand in for count as owed.
-    fn null_candidate(&self, code: Option<i64>) -> Option<Target> {
-        let parser_gave_up = code.is_some_and(|c| c == error_code::PARSE_ERROR || c == error_code::INVALID_REQUEST);
-        let mut best: Option<((bool, bool, usize), Target)> = None;
-        let mut consider = |rank: (bool, bool, usize), t: Target| {
-            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, t));
-            }
-        };
+    /// Assign the window's id-null errors to the input they answer. A server answers
+    /// in the order it reads, so this is an order-preserving alignment of answers
+    /// with candidates (unanswered invalid input, earlier such input still waiting,
+    /// replies a parser that gave up may stand in for), chosen at least cost: an
+    /// unexplained answer costs most, then a missing owed answer, then a wrong code,
+    /// then a missing recommended answer.
+    fn resolve_nulls(&mut self) {
+        const UNEXPLAINED: u32 = 10_000;
+        const MISSING_OWED: u32 = 100;
+        const WRONG_CODE: u32 = 10;
+        let answers = std::mem::take(&mut self.null_answers);
+        let mut cands: Vec<(usize, Candidate)> = Vec::new();
+        for (i, n) in self.deferred.iter().enumerate() {
+            cands.push((n.msg, Candidate::Deferred(i)));
+        }
         for (i, n) in self.nulls.iter().enumerate() {
             if !n.got {
-                let fits = code.is_some_and(|c| n.codes.contains(&c));
-                consider((!fits, n.answer_level == Level::May, n.msg), Target::Null(i));
+                cands.push((n.msg, Candidate::Null(i)));
             }
         }
-        if parser_gave_up {
-            for (i, s) in self.slots.iter().enumerate() {
-                if s.alt_null && s.got == 0 {
-                    consider((false, false, s.msg), Target::Slot(i));
+        for (i, s) in self.slots.iter().enumerate() {
+            if s.alt_null && s.got < s.max {
+                cands.push((s.msg, Candidate::Reply(i)));
+            }
+        }
+        if answers.is_empty() {
+            return;
+        }
+        cands.sort_by_key(|c| c.0);
+        let code_of = |a: &Answer| match a {
+            Answer::Error(c) => *c,
+            Answer::Result(_) => None,
+        };
+        let skip_cost = |c: &Candidate| match c {
+            Candidate::Deferred(_) => 0,
+            Candidate::Null(i) => match self.nulls[*i].answer_level {
+                Level::May => 0,
+                Level::Should => 1,
+                Level::Must => MISSING_OWED,
+            },
+            Candidate::Reply(x) => {
+                if self.slots[*x].min == 0 { 0 } else { MISSING_OWED }
+            }
+        };
+        let match_cost = |a: &Answer, c: &Candidate| {
+            let code = code_of(a);
+            match c {
+                Candidate::Reply(_) => {
+                    if code.is_some_and(|c| c == error_code::PARSE_ERROR || c == error_code::INVALID_REQUEST) { 0 } else { UNEXPLAINED + 1 }
+                }
+                Candidate::Null(i) | Candidate::Deferred(i) => {
+                    let n = if matches!(c, Candidate::Null(_)) { &self.nulls[*i] } else { &self.deferred[*i] };
+                    if code.is_some_and(|c| n.codes.contains(&c)) || n.code_level == Level::May { 0 } else { WRONG_CODE }
+                }
+            }
+        };
+        let (k, n) = (answers.len(), cands.len());
+        // dp[i][j]: least cost of explaining the first i answers with the first j candidates.
+        let mut dp = vec![vec![u32::MAX; n + 1]; k + 1];
+        let mut back = vec![vec![0u8; n + 1]; k + 1]; // 1 skip candidate, 2 unexplained answer, 3 match
+        dp[0][0] = 0;
+        for i in 0..=k {
+            for j in 0..=n {
+                let here = dp[i][j];
+                if here == u32::MAX {
+                    continue;
+                }
+                if j < n {
+                    let c = here + skip_cost(&cands[j].1);
+                    if c < dp[i][j + 1] {
+                        dp[i][j + 1] = c;
+                        back[i][j + 1] = 1;
+                    }
+                }
+                if i < k {
+                    let c = here + UNEXPLAINED;
+                    if c < dp[i + 1][j] {
+                        dp[i + 1][j] = c;
+                        back[i + 1][j] = 2;
+                    }
+                }
+                if i < k && j < n {
+                    let c = here.saturating_add(match_cost(&answers[i], &cands[j].1));
+                    if c < dp[i + 1][j + 1] {
+                        dp[i + 1][j + 1] = c;
+                        back[i + 1][j + 1] = 3;
+                    }
                 }
             }
         }
-        best.map(|(_, t)| t)
-    }
-
-    /// An id-null error credited to input that turned out to be answered otherwise
-    /// (with its echoed id): it answers something else, or nothing.
-    fn rehome_null(&mut self, code: Option<i64>, msg: &Message) {
-        match self.null_candidate(code) {
-            Some(Target::Null(i)) => {
-                let n = &mut self.nulls[i];
-                n.got = true;
-                n.by_null = Some(code);
+        let (mut i, mut j) = (k, n);
+        let mut matched: Vec<(usize, Candidate)> = Vec::new();
+        let mut unexplained: Vec<usize> = Vec::new();
+        while i > 0 || j > 0 {
+            match back[i][j] {
+                1 => j -= 1,
+                2 => {
+                    i -= 1;
+                    unexplained.push(i);
+                }
+                _ => {
+                    i -= 1;
+                    j -= 1;
+                    matched.push((i, cands[j].1));
+                }
             }
-            Some(Target::Slot(i)) => {
-                let s = &mut self.slots[i];
-                s.got += 1;
-                s.null_stand_in = Some(code);
+        }
+        matched.reverse();
+        let mut gone = Vec::new();
+        for (a, c) in matched {
+            let answer = answers[a].clone();
+            match c {
+                Candidate::Null(x) => self.credit_null(x, answer, false),
+                Candidate::Deferred(x) => {
+                    self.credit_null(x, answer, true);
+                    gone.push(x);
+                }
+                Candidate::Reply(x) => {
+                    let s = &mut self.slots[x];
+                    s.got += 1;
+                    s.by_null += 1;
+                    let m = s.msg;
+                    self.answers.entry(m).or_default().push(answer);
+                }
             }
-            None => self.late_or_unsolicited_null(code, msg),
+        }
+        gone.sort_unstable();
+        for x in gone.into_iter().rev() {
+            self.deferred.remove(x);
+        }
+        for a in unexplained.into_iter().rev() {
+            let text = format!(
+                "an error response with id null ({}) answers nothing the fuzzer sent (a response to a notification?)",
+                answers[a].describe()
+            );
+            self.violation("unsolicited-response", "unsolicited-response".into(), Level::Must, text, None);
         }
     }
 
-    fn late_or_unsolicited_null(&mut self, code: Option<i64>, msg: &Message) {
-        let deferred = self
-            .deferred
-            .iter()
-            .position(|n| code.is_some_and(|c| n.codes.contains(&c)))
-            .or(if self.deferred.is_empty() { None } else { Some(0) });
-        if let Some(i) = deferred {
-            // An answer that came late is still an answer.
-            self.deferred.remove(i);
-            return;
+    /// An id-null error answers this (current or deferred) invalid input.
+    fn credit_null(&mut self, x: usize, answer: Answer, deferred: bool) {
+        let n = if deferred { &mut self.deferred[x] } else { &mut self.nulls[x] };
+        n.got = true;
+        let (m, label, codes, code_level) = (n.msg, n.label, n.codes.clone(), n.code_level);
+        self.answers.entry(m).or_default().push(answer.clone());
+        let ok = matches!(answer, Answer::Error(Some(c)) if codes.contains(&c));
+        if !ok && code_level != Level::May {
+            let text = format!("{label} message #{}: expected an error with code {}, got {}", m + 1, codes_text(&codes), answer.describe());
+            self.violation("error-class", format!("error-class:{label}"), code_level, text, Some(m));
         }
-        self.validate(msg, None, "error response", "schema:error", None);
-        let text = format!(
-            "an error response with id null answers nothing the fuzzer sent (a response to a notification?): {}",
-            preview(&msg.raw)
-        );
-        self.violation("unsolicited-response", "unsolicited-response".into(), Level::Must, text, None);
     }
 
     fn answer_slot(&mut self, i: usize, msg: &Message, answer: Answer, id_changed: bool) {
@@ -722,6 +810,7 @@ mod tests {
         c.open_window(1, &[]);
         c.frame(frame(json!({"jsonrpc":"2.0","id":1,"result":{}})));
         c.frame(frame(json!({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"x"}})));
+        c.close_window(100);
         let kinds: Vec<_> = c.violations.iter().map(|v| v.kind).collect();
         assert_eq!(kinds, ["duplicate-response", "unsolicited-response"]);
     }

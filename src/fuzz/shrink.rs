@@ -161,6 +161,8 @@ mod tests {
             effect: if label == "init" { Effect::Initialize { valid: true } } else { Effect::None },
             phase_sensitive: false,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue: false,
         }
     }
