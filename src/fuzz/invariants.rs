@@ -137,7 +137,9 @@ struct Slot {
     classes: Vec<(Class, Level, Level)>,
     msg: usize,
     label: &'static str,
-    method: Option<String>,
+    /// The method of each request sent with this id (a reused id has several): the
+    /// response is valid when it is valid for one of them.
+    methods: Vec<Option<String>>,
     alt_null: bool,
     /// Answers credited from id-null errors (see `resolve_nulls`).
     by_null: u32,
@@ -169,6 +171,8 @@ struct Done {
     max: u32,
     /// Answers credited from id-null errors: a late reply with the id replaces one.
     by_null: u32,
+    /// Methods still owed a late answer (see `Slot::methods`).
+    methods: Vec<Option<String>>,
 }
 
 /// The description of one message the checker needs (a view of `FuzzMessage`).
@@ -265,13 +269,19 @@ impl<'a> SessionCheck<'a> {
             slot.min = slot.min.max(min);
             slot.max += max;
             slot.classes.push(class);
+            slot.methods.push(s.method.map(str::to_string));
             slot.alt_null |= alt_null;
             return;
         }
         let mut max = max;
+        let mut methods = vec![s.method.map(str::to_string)];
         if let Some(d) = self.done.remove(&key) {
             // A reused id of an earlier window: its late answers count here.
-            max += d.max.saturating_sub(d.got);
+            let late = d.max.saturating_sub(d.got);
+            max += late;
+            if late > 0 {
+                methods.extend(d.methods);
+            }
         }
         self.slots.push(Slot {
             loose: loose_key(&id),
@@ -283,7 +293,7 @@ impl<'a> SessionCheck<'a> {
             classes: vec![class],
             msg: s.index,
             label: s.label,
-            method: s.method.map(str::to_string),
+            methods,
             alt_null,
             by_null: 0,
             sentinel: s.sentinel,
@@ -311,14 +321,14 @@ impl<'a> SessionCheck<'a> {
         for s in std::mem::take(&mut self.slots) {
             if s.got < s.min {
                 let (kind, text) = if s.sentinel {
-                    ("not-responsive", format!("the server no longer answers {} (id {}) within {timeout_ms} ms", s.method.as_deref().unwrap_or("?"), s.id))
+                    ("not-responsive", format!("the server no longer answers {} (id {}) within {timeout_ms} ms", s.methods[0].as_deref().unwrap_or("?"), s.id))
                 } else {
                     ("no-response", format!("no response to {} message #{} (id {}) within {timeout_ms} ms", s.label, s.msg + 1, s.id))
                 };
                 let key = if s.sentinel { kind.to_string() } else { format!("{kind}:{}", s.label) };
                 self.violation(kind, key, Level::Must, text, Some(s.msg));
             }
-            self.done.insert(s.key.clone(), Done { msg: s.msg, label: s.label, got: s.got, max: s.max, by_null: s.by_null });
+            self.done.insert(s.key.clone(), Done { msg: s.msg, label: s.label, got: s.got, max: s.max, by_null: s.by_null, methods: s.methods });
         }
         for n in std::mem::take(&mut self.nulls) {
             if n.got {
@@ -394,11 +404,22 @@ impl<'a> SessionCheck<'a> {
                 let text = format!("the server sent an invalid JSON-RPC message ({reason}): {}", preview(&msg.raw));
                 self.violation("invalid-output", "invalid-output".into(), Level::Must, text, None);
                 // Still count it as the answer it tries to be, so one fault is one finding.
-                if let Some(id) = msg.value.as_ref().and_then(|v| v.get("id")).and_then(Id::from_value) {
-                    let key = id_key(&id);
-                    if let Some(slot) = self.slots.iter_mut().find(|s| s.key == key) {
-                        slot.got += 1;
+                let value = msg.value.as_ref();
+                let is_response = value.is_some_and(|v| v.get("result").is_some() || v.get("error").is_some());
+                match value.and_then(|v| v.get("id")) {
+                    // A response with id null (e.g. a result): like an id-null error, it
+                    // is assigned to what it answers when the window closes; answering
+                    // nothing (a notification) is a finding of its own.
+                    Some(Value::Null) if is_response => self.null_answers.push(answer_of(&msg)),
+                    Some(id) => {
+                        if let Some(id) = Id::from_value(id) {
+                            let key = id_key(&id);
+                            if let Some(slot) = self.slots.iter_mut().find(|s| s.key == key) {
+                                slot.got += 1;
+                            }
+                        }
                     }
+                    None => {}
                 }
             }
             Kind::Batch => {
@@ -640,13 +661,13 @@ impl<'a> SessionCheck<'a> {
     }
 
     fn answer_slot(&mut self, i: usize, msg: &Message, answer: Answer, id_changed: bool) {
-        let (m, label, method);
+        let (m, label, methods);
         {
             let s = &mut self.slots[i];
             s.got += 1;
             m = s.msg;
             label = s.label;
-            method = s.method.clone();
+            methods = s.methods.clone();
             if s.got > s.max {
                 let text = format!("a second response to {label} message #{} (id {}): {}", m + 1, s.id, preview(&msg.raw));
                 self.violation("duplicate-response", "duplicate-response".into(), Level::Must, text, Some(m));
@@ -654,13 +675,19 @@ impl<'a> SessionCheck<'a> {
             }
         }
         self.answers.entry(m).or_default().push(answer.clone());
-        if !id_changed {
-            let what = match &method {
+        // A reused id: the response may answer any of the requests sent with it.
+        let fits_another = methods.len() > 1
+            && msg.value.as_ref().is_some_and(|v| {
+                methods.iter().any(|mm| self.schemas.validate_message(self.version, v, Sender::Server, mm.as_deref()).is_empty())
+            });
+        if !id_changed && !fits_another {
+            let method = methods[0].as_deref();
+            let what = match method {
                 Some(mm) => format!("response to {mm}"),
                 None => "response".into(),
             };
-            let key = format!("schema:{}", method.as_deref().unwrap_or("response"));
-            self.validate(msg, method.as_deref(), &what, &key, Some(m));
+            let key = format!("schema:{}", method.unwrap_or("response"));
+            self.validate(msg, method, &what, &key, Some(m));
         }
         let s = &self.slots[i];
         let classes = s.classes.clone();
