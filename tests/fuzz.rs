@@ -273,9 +273,20 @@ fn differential(server: Server) -> Result<(), Failed> {
         return Err(format!("no error-class divergence:{}", describe(&report)).into());
     };
     let theirs = f.reference_transcript.as_ref().ok_or("no reference transcript")?;
-    let has_code = |t: &[mcp_conform::transcript::Entry], code: &str| t.iter().any(|e| e.raw.contains(code));
-    if !has_code(&f.transcript, "-32600") || !has_code(theirs, "-32601") {
-        return Err(format!("the transcripts do not show both answers: {:?} vs {:?}", f.transcript, theirs).into());
+    // "... the target gave error X, the reference server gave error -32601": each
+    // transcript shows its own answer (the fake answers -32600, the reference -32603).
+    let code_after = |marker: &str| -> Option<i64> {
+        let rest = &f.message[f.message.find(marker)? + marker.len()..];
+        rest.split(|c: char| c != '-' && !c.is_ascii_digit()).find(|s| !s.is_empty())?.parse().ok()
+    };
+    let (Some(ours), Some(reference)) = (code_after("the target gave error "), code_after("the reference server gave error ")) else {
+        return Err(format!("the divergence does not name both error codes: {}", f.message).into());
+    };
+    let has_code = |t: &[mcp_conform::transcript::Entry], code: i64| {
+        t.iter().any(|e| e.dir == mcp_conform::transcript::Dir::In && e.raw.contains(&format!("\"code\":{code}")))
+    };
+    if ours == -32601 || reference != -32601 || !has_code(&f.transcript, ours) || !has_code(theirs, reference) {
+        return Err(format!("the transcripts do not show both answers ({}): {:?} vs {:?}", f.message, f.transcript, theirs).into());
     }
     if f.minimal_sequence.len() > 3 {
         return Err(format!("the divergence shrunk to {} messages", f.minimal_sequence.len()).into());
