@@ -149,6 +149,8 @@ struct Slot {
 struct NullSlot {
     codes: Vec<i64>,
     echo_key: Option<String>,
+    /// The echoable id as text without its JSON type (see `loose_key`).
+    echo_loose: Option<String>,
     answer_level: Level,
     code_level: Level,
     msg: usize,
@@ -165,6 +167,8 @@ enum Candidate {
 }
 
 struct Done {
+    /// The id as text without its JSON type (see `loose_key`).
+    loose: String,
     msg: usize,
     label: &'static str,
     got: u32,
@@ -237,6 +241,7 @@ impl<'a> SessionCheck<'a> {
                         self.nulls.push(NullSlot {
                             codes: vec![error_code::PARSE_ERROR, error_code::INVALID_REQUEST],
                             echo_key: None,
+                            echo_loose: None,
                             answer_level: Level::May,
                             code_level: Level::May,
                             msg: s.index,
@@ -247,6 +252,7 @@ impl<'a> SessionCheck<'a> {
                     Expect::NullError(n) => self.nulls.push(NullSlot {
                         codes: n.codes.clone(),
                         echo_key: n.echo.as_ref().and_then(Id::from_value).map(|i| id_key(&i)),
+                        echo_loose: n.echo.as_ref().and_then(Id::from_value).map(|i| loose_key(&i)),
                         answer_level: n.answer_level,
                         code_level: n.code_level,
                         msg: s.index,
@@ -328,7 +334,7 @@ impl<'a> SessionCheck<'a> {
                 let key = if s.sentinel { kind.to_string() } else { format!("{kind}:{}", s.label) };
                 self.violation(kind, key, Level::Must, text, Some(s.msg));
             }
-            self.done.insert(s.key.clone(), Done { msg: s.msg, label: s.label, got: s.got, max: s.max, by_null: s.by_null, methods: s.methods });
+            self.done.insert(s.key.clone(), Done { loose: s.loose.clone(), msg: s.msg, label: s.label, got: s.got, max: s.max, by_null: s.by_null, methods: s.methods });
         }
         for n in std::mem::take(&mut self.nulls) {
             if n.got {
@@ -483,6 +489,12 @@ impl<'a> SessionCheck<'a> {
                 self.answer_null(i, msg, answer);
                 return;
             }
+            if let Some(n) = self.nulls.iter().find(|n| n.got && n.echo_key.as_deref() == Some(key.as_str())) {
+                let text = format!("a second response to {} message #{} (id {id}): {}", n.label, n.msg + 1, preview(&msg.raw));
+                let m = n.msg;
+                self.violation("duplicate-response", "duplicate-response".into(), Level::Must, text, Some(m));
+                return;
+            }
             let loose = loose_key(id);
             if let Some(i) = self.slots.iter().position(|s| s.loose == loose) {
                 let s = &self.slots[i];
@@ -495,6 +507,33 @@ impl<'a> SessionCheck<'a> {
                 let m = s.msg;
                 self.violation("id-mismatch", "id-mismatch".into(), Level::Must, text, Some(m));
                 self.answer_slot(i, msg, answer, true);
+                return;
+            }
+            if let Some(i) = self.nulls.iter().position(|n| !n.got && n.echo_loose.as_deref() == Some(loose.as_str())) {
+                let n = &self.nulls[i];
+                let text = format!(
+                    "the error response to {} message #{} carries id {id}: the id it echoes must keep its JSON type (or be null)",
+                    n.label,
+                    n.msg + 1
+                );
+                let m = n.msg;
+                self.violation("id-mismatch", "id-mismatch".into(), Level::Must, text, Some(m));
+                self.answer_null(i, msg, answer);
+                return;
+            }
+            // A late answer (after its window closed) with the id's type changed.
+            if let Some(d) = self.done.values_mut().find(|d| d.loose == loose) {
+                d.got += 1;
+                let (m, label, extra) = (d.msg, d.label, d.got > d.max);
+                let text = format!(
+                    "the response to {label} message #{} carries id {id}, a different JSON type than the request's id: ids must be echoed with their JSON type",
+                    m + 1
+                );
+                self.violation("id-mismatch", "id-mismatch".into(), Level::Must, text, Some(m));
+                if extra {
+                    let text = format!("a second response to {label} message #{} (id {id}): {}", m + 1, preview(&msg.raw));
+                    self.violation("duplicate-response", "duplicate-response".into(), Level::Must, text, Some(m));
+                }
                 return;
             }
             let text = format!("a response with id {id} answers no request the fuzzer sent: {}", preview(&msg.raw));
@@ -558,6 +597,8 @@ impl<'a> SessionCheck<'a> {
                 Candidate::Reply(_) => {
                     if code.is_some_and(|c| c == error_code::PARSE_ERROR || c == error_code::INVALID_REQUEST) { 0 } else { UNEXPLAINED + 1 }
                 }
+                // A result with id null (invalid JSON-RPC) answers no input.
+                _ if matches!(a, Answer::Result(_)) => UNEXPLAINED + 1,
                 Candidate::Null(i) | Candidate::Deferred(i) => {
                     let n = if matches!(c, Candidate::Null(_)) { &self.nulls[*i] } else { &self.deferred[*i] };
                     if code.is_some_and(|c| n.codes.contains(&c)) || n.code_level == Level::May { 0 } else { WRONG_CODE }
@@ -640,7 +681,7 @@ impl<'a> SessionCheck<'a> {
         }
         for a in unexplained.into_iter().rev() {
             let text = format!(
-                "an error response with id null ({}) answers nothing the fuzzer sent (a response to a notification?)",
+                "a response with id null ({}) answers nothing the fuzzer sent (a response to a notification?)",
                 answers[a].describe()
             );
             self.violation("unsolicited-response", "unsolicited-response".into(), Level::Must, text, None);
@@ -887,6 +928,68 @@ mod tests {
         c.close_window(100);
         let kinds: Vec<_> = c.violations.iter().map(|v| v.kind).collect();
         assert_eq!(kinds, ["error-class", "no-response"]);
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reply_any(id: i64) -> Expect {
+        Expect::Reply(Reply { id: Id::Number(id.into()), class: Class::Any, level: Level::Must, code_level: Level::Must, optional: false, alt_null: false })
+    }
+
+    fn kinds(c: &SessionCheck<'_>) -> Vec<&'static str> {
+        c.violations.iter().map(|v| v.kind).collect()
+    }
+
+    #[test]
+    fn a_reused_id_is_answered_per_request_it_was_sent_with() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let e = [reply_any(7)];
+        c.open_window(0, &[
+            Sent { index: 0, label: "valid/tools/list", method: Some("tools/list"), expects: &e, sentinel: false },
+            Sent { index: 1, label: "malformed/duplicate-id", method: Some("ping"), expects: &e, sentinel: false },
+        ]);
+        c.frame(Message::from_value(json!({"jsonrpc":"2.0","id":7,"result":{}})));
+        c.frame(Message::from_value(json!({"jsonrpc":"2.0","id":7,"result":{"tools":[]}})));
+        c.close_window(100);
+        c.finish();
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
+    #[test]
+    fn a_result_with_id_null_after_a_notification_is_invalid_and_unsolicited() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let silent = [Expect::Silence];
+        c.open_window(0, &[Sent { index: 0, label: "valid/notifications/progress", method: None, expects: &silent, sentinel: false }]);
+        c.frame(Message::parse(br#"{"jsonrpc":"2.0","id":null,"result":{}}"#.to_vec()));
+        c.close_window(100);
+        c.finish();
+        assert_eq!(kinds(&c), ["invalid-output", "unsolicited-response"]);
+    }
+
+    #[test]
+    fn ids_echoed_with_another_type_are_id_mismatches_even_late_or_for_invalid_input() {
+        let schemas = SchemaSet::embedded().unwrap();
+        let mut c = SessionCheck::new(ProtocolVersion::V2025_06_18, &schemas);
+        let invalid = [Expect::NullError(NullError { codes: vec![-32600], echo: Some(json!(12)), answer_level: Level::Should, code_level: Level::Should })];
+        let e = [reply_any(13)];
+        c.open_window(0, &[
+            Sent { index: 0, label: "malformed/jsonrpc-1.0", method: None, expects: &invalid, sentinel: false },
+            Sent { index: 1, label: "valid/ping", method: Some("ping"), expects: &e, sentinel: false },
+        ]);
+        c.frame(Message::from_value(json!({"jsonrpc":"2.0","id":"12","error":{"code":-32600,"message":"x"}})));
+        c.close_window(100);
+        c.open_window(1, &[]);
+        c.frame(Message::from_value(json!({"jsonrpc":"2.0","id":"13","result":{}})));
+        c.close_window(100);
+        c.finish();
+        // The late answer does not undo the missing one within the timeout.
+        assert_eq!(kinds(&c), ["id-mismatch", "no-response", "id-mismatch"]);
     }
 }
 
