@@ -83,6 +83,7 @@ pub async fn execute(
     let mut check = SessionCheck::new(cfg.version, &cfg.schemas);
     let mut out = Execution::default();
     let timeout_ms = cfg.timeout.as_millis();
+    let mut stopped = false;
     'windows: for (w, range) in wins.iter().enumerate() {
         let sentinel = generators::sentinel(cfg.version, w);
         let mut sent: Vec<Sent<'_>> = range
@@ -118,10 +119,12 @@ pub async fn execute(
         }
         check.close_window(timeout_ms);
         if stop(&check.violations) {
+            stopped = true;
             break;
         }
     }
-    if !out.died {
+    // A run stopped on the violation it looked for needs no quiet period.
+    if !out.died && !stopped {
         // Quiet period: late answers, duplicates, answers to notifications.
         let end = Instant::now() + cfg.timeout;
         while Instant::now() < end {

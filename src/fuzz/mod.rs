@@ -329,14 +329,16 @@ fn target_info(target: &Target) -> TargetInfo {
 pub async fn run(cfg: FuzzConfig) -> Result<FuzzReport, String> {
     let versions = select_versions(&cfg).await?;
     let transport = cfg.target.transport_kind();
-    let mut contexts: Vec<GenContext> = Vec::new();
-    for &v in &versions {
-        let mut t = cfg.target.open(Transcript::new(cfg.target.secrets()), cfg.timeout).await?;
+    // One discovery session per version, all at once (each may wait on slow tools).
+    let (target, timeout) = (&cfg.target, cfg.timeout);
+    let discoveries = versions.iter().map(|&v| async move {
+        let mut t = target.open(Transcript::new(target.secrets()), timeout).await?;
         // A server too broken to describe itself is fuzzed without a catalogue.
-        let catalogue = exec::discover(t.as_mut(), v, cfg.timeout).await.unwrap_or_default();
-        t.close(cfg.timeout.min(Duration::from_millis(500))).await;
-        contexts.push(GenContext { version: v, transport, catalogue: Arc::new(catalogue) });
-    }
+        let catalogue = exec::discover(t.as_mut(), v, timeout).await.unwrap_or_default();
+        t.close(timeout.min(Duration::from_millis(500))).await;
+        Ok::<GenContext, String>(GenContext { version: v, transport, catalogue: Arc::new(catalogue) })
+    });
+    let contexts: Vec<GenContext> = futures_util::future::join_all(discoveries).await.into_iter().collect::<Result<_, _>>()?;
     let (schemas, timeout, window) = (cfg.schemas.clone(), cfg.timeout, cfg.window);
     let exec_for = move |v: ProtocolVersion| ExecConfig {
         version: v,
