@@ -22,6 +22,15 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-conform");
 
+/// Messages of a clean run (run twice: the same seed must give the same report).
+/// Bigger runs are the benchmark's (`benches/fuzz_throughput.rs`) and the
+/// ignored `fuzz/reference/clean-run-100k` trial's.
+const CLEAN_COUNT: u64 = 2500;
+/// Messages within which each planted defect must be found (the issue allows
+/// 10,000; the fuzzer needs far fewer, and the trials stay fast in debug builds).
+const PLANTED_COUNT: u64 = 2000;
+const DIFFERENTIAL_COUNT: u64 = 1000;
+
 /// Planted defects: (name, the invariant that must catch it).
 const DEFECTS: &[(&str, &str)] = &[
     ("id-as-string", "id-mismatch"),
@@ -66,6 +75,8 @@ fn main() {
         };
         trials.push(gate(Trial::test(format!("fuzz/{name}/differential-reports-divergence"), move || differential(server)), missing));
     }
+    // Too long for every `cargo test`: `cargo test --release --test fuzz -- --ignored`.
+    trials.push(Trial::test("fuzz/reference/clean-run-100k", long_clean_run).with_ignored_flag(true));
     trials.push(Trial::test("fuzz/cli/usage-errors-exit-2", cli_usage));
     libtest_mimic::run(&args, trials).exit();
 }
@@ -142,7 +153,9 @@ fn config(server: Server, defect: Option<&str>, seed: u64, count: u64) -> Result
     c.budget = Budget::Count(count);
     c.versions = server.versions();
     c.timeout = Duration::from_millis(1500);
-    c.session_len = 500;
+    // Short sessions: every version of the reference server is fuzzed within a
+    // small budget, and a finding is shrunk from at most this many messages.
+    c.session_len = 250;
     c.defect = defect.map(str::to_string);
     Ok(c)
 }
@@ -171,6 +184,33 @@ fn timeless(report: &FuzzReport) -> Value {
     v
 }
 
+/// Where two JSON values differ (JSON pointers and both values, the first few).
+fn differences(a: &Value, b: &Value) -> String {
+    fn walk(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
+        match (a, b) {
+            _ if a == b => {}
+            (Value::Object(x), Value::Object(y)) => {
+                for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                    walk(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), format!("{at}/{k}"), out);
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    walk(p, q, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {
+                let short = |v: &Value| v.to_string().chars().take(400).collect::<String>();
+                out.push(format!("\n  {at}: {} vs {}", short(a), short(b)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, String::new(), &mut out);
+    out.truncate(8);
+    out.concat()
+}
+
 fn describe(report: &FuzzReport) -> String {
     report
         .findings
@@ -183,29 +223,55 @@ fn describe(report: &FuzzReport) -> String {
 }
 
 fn clean_run(server: Server) -> Result<(), Failed> {
-    let a = run(config(server, None, 20260728, 4000)?)?;
+    let a = run(config(server, None, 20260728, CLEAN_COUNT)?)?;
     if !a.findings.is_empty() {
         return Err(format!("a conforming server has findings:{}", describe(&a)).into());
     }
-    if a.messages_sent < 3900 {
+    if a.messages_sent < CLEAN_COUNT - 100 {
         return Err(format!("only {} messages were sent", a.messages_sent).into());
     }
-    let b = run(config(server, None, 20260728, 4000)?)?;
+    let b = run(config(server, None, 20260728, CLEAN_COUNT)?)?;
     if timeless(&a) != timeless(&b) {
-        return Err("two runs of one seed differ".into());
+        return Err(format!("two runs of one seed differ:{}", differences(&timeless(&a), &timeless(&b))).into());
     }
-    let c = run(config(server, None, 20260729, 4000)?)?;
+    let c = run(config(server, None, 20260729, 500)?)?;
     if c.generators == a.generators {
         return Err("another seed sent the same messages".into());
     }
     Ok(())
 }
 
+/// 100,000 messages over every version, default session length: nothing found.
+fn long_clean_run() -> Result<(), Failed> {
+    let mut c = config(Server::Reference, None, 1, 100_000)?;
+    c.session_len = 1000;
+    let report = run(c)?;
+    if !report.findings.is_empty() {
+        return Err(format!("the reference server has findings:{}", describe(&report)).into());
+    }
+    eprintln!("{} messages in {:.1} s, {} messages/s", report.messages_sent, report.elapsed_ms / 1000.0, report.messages_per_second);
+    Ok(())
+}
+
 fn planted(server: Server, defect: &str, invariant: &str) -> Result<(), Failed> {
     let dir = scratch(&format!("{}-{defect}", server.name()));
-    let mut c = config(server, Some(defect), 42, 10_000)?;
+    let mut c = config(server, Some(defect), 42, PLANTED_COUNT)?;
     c.save_failures = Some(dir.clone());
     let report = run(c)?;
+    if server == Server::Fake {
+        // The same seed gives the same findings (the fake is quick to run twice).
+        let again = run(config(server, Some(defect), 42, PLANTED_COUNT)?)?;
+        let (mut a, mut b) = (timeless(&report), timeless(&again));
+        for v in [&mut a, &mut b] {
+            for f in v["findings"].as_array_mut().into_iter().flatten() {
+                f["case_file"] = Value::Null;
+                f["case_note"] = Value::Null;
+            }
+        }
+        if a != b {
+            return Err(format!("{defect}: two runs of one seed differ:{}", differences(&a, &b)).into());
+        }
+    }
     let Some(f) = report.findings.iter().find(|f| f.invariant == invariant) else {
         return Err(format!("{defect}: no {invariant} finding in {} messages:{}", report.messages_sent, describe(&report)).into());
     };
@@ -266,7 +332,7 @@ fn planted(server: Server, defect: &str, invariant: &str) -> Result<(), Failed> 
 }
 
 fn differential(server: Server) -> Result<(), Failed> {
-    let mut c = config(server, Some("unknown-method-wrong-code"), 7, 3000)?;
+    let mut c = config(server, Some("unknown-method-wrong-code"), 7, DIFFERENTIAL_COUNT)?;
     c.reference = Some(server.target(None));
     let report = run(c)?;
     let Some(f) = report.findings.iter().find(|f| f.invariant == "divergence" && f.key.contains("error-class")) else {

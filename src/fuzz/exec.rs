@@ -92,17 +92,19 @@ pub async fn execute(
             .collect();
         sent.push(Sent { index: messages.len() + w, label: "sentinel", method: sentinel.method.as_deref(), expects: &sentinel.expects, sentinel: true });
         check.open_window(w, &sent);
+        // Counted when the window starts: how far a dying server lets the writes go
+        // is timing, and the report must not depend on it.
         out.sent += range.len();
+        out.probes += 1;
         for i in range.clone() {
             if let Err(e) = transport.send(&messages[i].bytes).await {
-                check.send_failed(&e.0, i);
+                died_on_send(transport, &mut check, &e.0, cfg.timeout).await;
                 out.died = true;
                 break 'windows;
             }
         }
-        out.probes += 1;
         if let Err(e) = transport.send(&sentinel.bytes).await {
-            check.send_failed(&e.0, messages.len() + w);
+            died_on_send(transport, &mut check, &e.0, cfg.timeout).await;
             out.died = true;
             break;
         }
@@ -147,6 +149,23 @@ pub async fn execute(
     out.violations = check.violations;
     out.answers = check.answers;
     out
+}
+
+/// A send failed: the server is gone. Whether a write fails before the end of its
+/// output is read is timing, so the death is reported as the output's end (with what
+/// came before it), and as the failed write only when no end comes in time.
+async fn died_on_send(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, reason: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            check.send_failed(reason);
+            return;
+        }
+        if !receive(transport, check, wait).await {
+            return;
+        }
+    }
 }
 
 /// Receive one event; false when the server is gone.
