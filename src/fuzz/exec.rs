@@ -103,6 +103,22 @@ pub async fn execute(
                 break 'windows;
             }
         }
+        // What follows a barrier (initialize) must come after its answer, the sentinel
+        // too: over HTTP the session id comes with that answer.
+        let last = range.end - 1;
+        if messages[last].barrier {
+            let deadline = Instant::now() + cfg.timeout;
+            while !check.answered(last) {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                if !receive(transport, &mut check, wait).await {
+                    out.died = true;
+                    break 'windows;
+                }
+            }
+        }
         if let Err(e) = transport.send(&sentinel.bytes).await {
             died_on_send(transport, &mut check, &e.0, cfg.timeout).await;
             out.died = true;

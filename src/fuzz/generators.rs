@@ -690,7 +690,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn push(&mut self, m: FuzzMessage) {
+    fn push(&mut self, mut m: FuzzMessage) {
+        if self.ctx.transport != TransportKind::Stdio {
+            over_http(&mut m);
+        }
         self.out.push(m);
     }
 
@@ -1330,6 +1333,38 @@ impl<'a> Renderer<'a> {
             keep_with_next: false,
             catalogue,
         });
+    }
+}
+
+/// What changes over HTTP, where each message is its own POST.
+///
+/// - A message the transport posts as a notification (an object with a method and no
+///   id) that the server refuses gets an HTTP error; the JSON-RPC error in that body is
+///   evidence in the transcript, not a message: no id-null error is owed as one.
+/// - POSTs are answered concurrently, so id-null errors come back in any order: a
+///   message that may be answered with id null gets a window of its own, where its
+///   answer cannot be mistaken for another's.
+fn over_http(m: &mut FuzzMessage) {
+    let posted_as_notification = matches!(
+        serde_json::from_slice::<Value>(&m.bytes),
+        Ok(Value::Object(o)) if o.get("method").is_some_and(Value::is_string) && !o.contains_key("id")
+    );
+    for e in &mut m.expects {
+        if let Expect::NullError(n) = e {
+            if posted_as_notification {
+                n.answer_level = Level::May;
+                n.code_level = Level::May;
+            }
+        }
+    }
+    let may_answer_null = m.expects.iter().any(|e| match e {
+        Expect::NullError(_) | Expect::Lenient(_) => true,
+        Expect::Reply(r) => r.alt_null,
+        Expect::Silence => false,
+    });
+    // (A slow call kept with its cancellation is a valid request: never affected.)
+    if may_answer_null && !m.keep_with_next {
+        m.isolate = true;
     }
 }
 

@@ -306,6 +306,11 @@ impl<'a> SessionCheck<'a> {
         });
     }
 
+    /// Whether the request at `index` (a message of the open window) has its answer.
+    pub fn answered(&self, index: usize) -> bool {
+        self.slots.iter().filter(|s| s.msg == index).all(|s| s.got >= s.min)
+    }
+
     /// Whether everything the window owes has come (optional answers excepted).
     pub fn window_complete(&self) -> bool {
         // Replies an id-null error may stand in for, and input owed one, are settled
