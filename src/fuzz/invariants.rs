@@ -624,7 +624,9 @@ impl<'a> SessionCheck<'a> {
                 }
                 if j < n {
                     let c = here + skip_cost(&cands[j].1);
-                    if c < dp[i][j + 1] {
+                    // `<=`: of equally cheap alignments, the one that answers earlier
+                    // input first (a server answers in the order it reads).
+                    if c <= dp[i][j + 1] {
                         dp[i][j + 1] = c;
                         back[i][j + 1] = 1;
                     }
