@@ -520,7 +520,7 @@ struct FuzzArgs {
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// Server sessions fuzzed at once.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     jobs: u64,
     /// Messages per server session (a fresh process each).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(4..))]

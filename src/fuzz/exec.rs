@@ -33,6 +33,11 @@ pub struct ExecConfig {
     /// ends (late duplicates and answers to notifications show up here).
     pub final_drain: Duration,
     pub close_grace: Duration,
+    /// HTTP: each message is a POST answered on its own, in any order. A window of
+    /// one message that may be answered with id null then waits for that answer (or
+    /// for the transport to say none will come) before its sentinel goes out, so the
+    /// answer cannot arrive after the sentinel's, in another window.
+    pub concurrent_posts: bool,
 }
 
 /// What one session of a sequence produced.
@@ -103,6 +108,24 @@ pub async fn execute(
                 break 'windows;
             }
         }
+        if cfg.concurrent_posts && range.len() == 1 && messages[range.start].isolate && posted_as_request(&messages[range.start].bytes) {
+            let deadline = Instant::now() + cfg.timeout;
+            loop {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                let event = transport.recv(wait).await;
+                let settled = matches!(event, Event::Frame(_) | Event::BadFrame { .. } | Event::Unanswered { .. });
+                if !handle(transport, &mut check, event).await {
+                    out.died = true;
+                    break 'windows;
+                }
+                if settled {
+                    break;
+                }
+            }
+        }
         // What follows a barrier (initialize) must come after its answer, the sentinel
         // too: over HTTP the session id comes with that answer.
         let last = range.end - 1;
@@ -165,6 +188,19 @@ pub async fn execute(
     out.violations = check.violations;
     out.answers = check.answers;
     out
+}
+
+/// Whether the HTTP transport posts these bytes as a request (answered in the POST's
+/// response, or reported unanswered), rather than as a notification or response
+/// (taken or refused before `send` returns); as `transport::http::Outgoing` decides.
+fn posted_as_request(bytes: &[u8]) -> bool {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(o)) => {
+            let method = o.get("method").is_some_and(Value::is_string);
+            (method && o.contains_key("id")) || !(method || o.contains_key("result") || o.contains_key("error"))
+        }
+        _ => true,
+    }
 }
 
 /// A send failed: the server is gone. Whether a write fails before the end of its
