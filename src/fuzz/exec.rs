@@ -357,11 +357,10 @@ pub async fn discover(transport: &mut dyn Transport, version: ProtocolVersion, t
     }
     if has("resources") {
         for r in list_all(transport, version, &mut next_id, "resources/list", "resources", timeout).await {
-            if let Some(uri) = r.get("uri").and_then(Value::as_str) {
-                if cat.resources.len() < 64 {
+            if let Some(uri) = r.get("uri").and_then(Value::as_str)
+                && cat.resources.len() < 64 {
                     cat.resources.push(uri.to_string());
                 }
-            }
         }
     }
     if has("prompts") {
@@ -369,11 +368,10 @@ pub async fn discover(transport: &mut dyn Transport, version: ProtocolVersion, t
             let Some(name) = p.get("name").and_then(Value::as_str) else { continue };
             let mut args = serde_json::Map::new();
             for a in p.get("arguments").and_then(Value::as_array).into_iter().flatten() {
-                if a.get("required") == Some(&Value::Bool(true)) {
-                    if let Some(n) = a.get("name").and_then(Value::as_str) {
+                if a.get("required") == Some(&Value::Bool(true))
+                    && let Some(n) = a.get("name").and_then(Value::as_str) {
                         args.insert(n.to_string(), json!("example"));
                     }
-                }
             }
             if cat.prompts.len() < 64 {
                 cat.prompts.push((name.to_string(), Value::Object(args)));

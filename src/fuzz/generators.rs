@@ -468,8 +468,11 @@ fn meta_mode() -> BoxedStrategy<MetaMode> {
     .boxed()
 }
 
-fn notification(v: ProtocolVersion) -> BoxedStrategy<(&'static str, &'static str, Option<Value>)> {
-    let mut options: Vec<(u32, BoxedStrategy<(&'static str, &'static str, Option<Value>)>)> = vec![
+/// A notification: its generator label, method and params.
+type NoteOp = (&'static str, &'static str, Option<Value>);
+
+fn notification(v: ProtocolVersion) -> BoxedStrategy<NoteOp> {
+    let mut options: Vec<(u32, BoxedStrategy<NoteOp>)> = vec![
         (3, (0u32..10_000, 0u32..100).prop_map(|(t, p)| ("valid/notifications/progress", "notifications/progress", Some(json!({"progressToken": format!("fz-{t}"), "progress": p})))).boxed()),
         (2, text().prop_map(|s| ("valid/notifications/unknown", "notifications/fz-unknown", Some(json!({"note": s})))).boxed()),
         (1, Just(("malformed/notifications/cancelled-no-id", "notifications/cancelled", Some(json!({"reason": "no request id"})))).boxed()),
@@ -1350,12 +1353,11 @@ fn over_http(m: &mut FuzzMessage) {
         Ok(Value::Object(o)) if o.get("method").is_some_and(Value::is_string) && !o.contains_key("id")
     );
     for e in &mut m.expects {
-        if let Expect::NullError(n) = e {
-            if posted_as_notification {
+        if let Expect::NullError(n) = e
+            && posted_as_notification {
                 n.answer_level = Level::May;
                 n.code_level = Level::May;
             }
-        }
     }
     let may_answer_null = m.expects.iter().any(|e| match e {
         Expect::NullError(_) | Expect::Lenient(_) => true,
@@ -1423,12 +1425,12 @@ pub fn plan(messages: &[FuzzMessage], version: ProtocolVersion, windows: &[std::
     for w in windows {
         for i in w.clone() {
             if let Effect::Cancel(target) = &messages[i].effect {
-                for j in w.start..i {
-                    for e in &mut out[j] {
-                        if let Expect::Reply(r) = e {
-                            if &r.id == target {
-                                r.optional = true;
-                            }
+                for expects in &mut out[w.start..i] {
+                    for e in expects {
+                        if let Expect::Reply(r) = e
+                            && &r.id == target
+                        {
+                            r.optional = true;
                         }
                     }
                 }
@@ -1528,7 +1530,9 @@ mod tests {
         r.op(Op::Cancel { pick: Some(index), reason: false });
         let msgs = r.out;
         let Effect::Cancel(cancelled) = msgs[5].effect.clone() else { panic!("{:?}", msgs[5]) };
-        let planned = plan(&msgs, ProtocolVersion::V2025_06_18, &[0..msgs.len()]);
+        // One window: the whole sequence.
+        let whole = [std::ops::Range { start: 0, end: msgs.len() }];
+        let planned = plan(&msgs, ProtocolVersion::V2025_06_18, &whole);
         let class = |i: usize| match &planned[i][0] {
             Expect::Reply(r) => (r.class.clone(), r.optional, r.id.clone()),
             other => panic!("{other:?}"),

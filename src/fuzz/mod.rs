@@ -596,13 +596,11 @@ fn sanitize(entries: Vec<Entry>) -> Vec<Entry> {
     entries
         .into_iter()
         .map(|mut e| {
-            if e.dir == Dir::Note {
-                if let Some(at) = e.raw.find("(pid ") {
-                    if let Some(end) = e.raw[at..].find(')') {
+            if e.dir == Dir::Note
+                && let Some(at) = e.raw.find("(pid ")
+                    && let Some(end) = e.raw[at..].find(')') {
                         e.raw.replace_range(at..at + end + 1, "(pid)");
                     }
-                }
-            }
             e
         })
         .collect()

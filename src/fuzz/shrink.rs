@@ -73,7 +73,7 @@ pub async fn shrink(messages: Vec<FuzzMessage>, hint: Option<usize>, oracle: &dy
         let mut with_lifecycle = lifecycle.clone();
         with_lifecycle.push(h);
         let mut quick = vec![vec![h]];
-        if lifecycle.len() > 0 {
+        if !lifecycle.is_empty() {
             quick.push(with_lifecycle);
         }
         // The window the violation was seen in, with the lifecycle.
