@@ -238,6 +238,8 @@ async fn run_on(
 ) -> Result<(Execution, Transcript), String> {
     let transcript = Transcript::new(target.secrets());
     let mut t = target.open(transcript.clone(), cfg.timeout).await?;
+    // Over HTTP the version's headers (MCP-Protocol-Version, 2026-07-28's Mcp-Method).
+    t.set_protocol_version(cfg.version);
     let exec = exec::execute(t.as_mut(), messages, cfg, stop).await;
     t.close(cfg.close_grace).await;
     Ok((exec, transcript))
@@ -335,6 +337,7 @@ pub async fn run(cfg: FuzzConfig) -> Result<FuzzReport, String> {
     let (target, timeout) = (&cfg.target, cfg.timeout);
     let discoveries = versions.iter().map(|&v| async move {
         let mut t = target.open(Transcript::new(target.secrets()), timeout).await?;
+        t.set_protocol_version(v);
         // A server too broken to describe itself is fuzzed without a catalogue.
         let catalogue = exec::discover(t.as_mut(), v, timeout).await.unwrap_or_default();
         t.close(timeout.min(Duration::from_millis(500))).await;
