@@ -32,6 +32,8 @@ enum Command {
     List(ListArgs),
     /// Validate a recorded NDJSON trace offline against a version's schema.
     Validate(ValidateArgs),
+    /// Fuzz a server's message handling: seeded, shrinking, optionally differential.
+    Fuzz(FuzzArgs),
     /// Compare two JSON reports: what got better, worse, new, gone (exit 1 if worse).
     Compare(CompareArgs),
     /// Write reports (HTML, JUnit, ...) from saved JSON reports; several are merged
@@ -278,6 +280,10 @@ fn main() -> ExitCode {
             exit(run(args))
         }
         Command::Validate(args) => exit(validate(args)),
+        Command::Fuzz(args) => {
+            kill_servers_on_interrupt();
+            exit(fuzz(args))
+        }
         Command::Compare(args) => exit(compare(args)),
         Command::Report(args) => exit(render(args)),
     }
@@ -497,3 +503,125 @@ fn compare(args: CompareArgs) -> Result<bool, String> {
     Ok(!c.got_worse())
 }
 
+// ----- mcp-conform fuzz ------------------------------------------------------------
+
+#[derive(Args)]
+struct FuzzArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Generated messages to send [default: 10000, unless --duration].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "duration")]
+    count: Option<u64>,
+    /// Fuzz for this many seconds instead of a message count.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    duration: Option<f64>,
+    /// The seed: the same seed sends the same messages [default: random, printed].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write the JSON report to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<String>,
+    /// Write each finding as a replayable case file (`mcp-conform run --cases DIR`).
+    #[arg(long, value_name = "DIR")]
+    save_failures: Option<PathBuf>,
+    /// Also send every message to the bundled reference server and compare answers.
+    #[arg(long)]
+    differential: bool,
+    /// `all` (every version the server accepts), `latest`, or one version.
+    #[arg(long, default_value = "all")]
+    spec_version: VersionSelection,
+    /// Per-response timeout in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+    /// Server sessions fuzzed at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    jobs: u64,
+    /// Messages per server session (a fresh process each).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(4..))]
+    session_length: u64,
+    /// Messages pipelined before waiting for the answers.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    window: u64,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("expected a positive number of seconds, got {s:?}")),
+    }
+}
+
+/// The reference-server defect a stdio command plants (named in saved cases).
+fn planted_defect(command: &[String]) -> Option<String> {
+    if !command.iter().any(|a| a == "reference-server") {
+        return None;
+    }
+    command.iter().enumerate().find_map(|(i, a)| match a.strip_prefix("--defect=") {
+        Some(name) => Some(name.to_string()),
+        None if a == "--defect" => command.get(i + 1).cloned(),
+        None => None,
+    })
+}
+
+fn fuzz(args: FuzzArgs) -> Result<bool, String> {
+    use mcp_conform::fuzz::{self, Budget, FuzzConfig};
+    let target = target_of(&args.target)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        (t.as_nanos() as u64) ^ ((std::process::id() as u64) << 32)
+    });
+    let mut config = FuzzConfig::new(target.clone(), SchemaSet::embedded()?);
+    config.seed = seed;
+    config.versions = args.spec_version.clone();
+    config.budget = match args.duration {
+        Some(secs) => Budget::Duration(Duration::from_secs_f64(secs)),
+        None => Budget::Count(args.count.unwrap_or(10_000)),
+    };
+    config.timeout = Duration::from_millis(args.timeout);
+    config.workers = args.jobs as usize;
+    config.session_len = args.session_length as usize;
+    config.window = args.window as usize;
+    config.save_failures = args.save_failures.clone();
+    if let Target::Stdio { command, .. } = &target {
+        config.defect = planted_defect(command);
+    }
+    if args.differential {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+        config.reference = Some(Target::Stdio { command: vec![exe.display().to_string(), "reference-server".into()], env: Vec::new() });
+    }
+    eprintln!("mcp-conform fuzz: seed {seed}");
+    let bar = report::output::stderr_is_terminal().then(|| {
+        let bar = match config.budget {
+            Budget::Count(n) => indicatif::ProgressBar::new(n),
+            Budget::Duration(_) => indicatif::ProgressBar::new_spinner(),
+        };
+        let template = match config.budget {
+            Budget::Count(_) => "{bar:40} {pos}/{len} messages {per_sec} {elapsed}",
+            Budget::Duration(_) => "{spinner} {pos} messages {per_sec} {elapsed}",
+        };
+        bar.set_style(indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        bar
+    });
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        config.progress = Some(std::sync::Arc::new(move |sent, _| bar.set_position(sent)));
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let report = runtime.block_on(fuzz::run(config));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    if let Some(path) = &args.json {
+        report::output::write_out(path, &(serde_json::to_string_pretty(&report).expect("a report always serialises") + "\n"))?;
+    }
+    let to_stderr = args.json.as_deref() == Some("-");
+    let color = report::output::color_wanted(if to_stderr { std::io::stderr().is_terminal() } else { std::io::stdout().is_terminal() });
+    let summary = fuzz::terminal_summary(&report, color);
+    if to_stderr {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+    }
+    Ok(!report.has_failures())
+}

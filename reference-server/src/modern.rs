@@ -32,11 +32,18 @@ pub fn is_modern_request(params: &Map<String, Value>) -> bool {
 }
 
 /// The `UnsupportedProtocolVersionError` for `requested`.
+///
+/// The schema makes `data.requested` a string: a version that is not one (a number,
+/// or none at all) is reported as its JSON text.
 pub fn unsupported_version(conn_defects_wrong_code: bool, requested: &Value) -> RpcError {
     let code = if conn_defects_wrong_code {
         jsonrpc::INVALID_PARAMS
     } else {
         jsonrpc::UNSUPPORTED_PROTOCOL_VERSION
+    };
+    let requested = match requested {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     };
     RpcError::new(code, "Unsupported protocol version")
         .with_data(json!({"supported": Version::supported_newest_first(), "requested": requested}))

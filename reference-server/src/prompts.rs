@@ -160,6 +160,16 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             )));
         }
     }
+    // The embedded resource's `uri` is a URI (schema: `format: uri`): an argument that
+    // is not one is refused rather than sent on as an invalid message.
+    if name == "test_prompt_with_embedded_resource"
+        && let Some(uri) = args.get("resourceUri").and_then(Value::as_str)
+        && !is_absolute_uri(uri)
+    {
+        return Err(RpcError::invalid_params(format!(
+            "prompts/get {name}: resourceUri must be an absolute URI, got {uri:?}"
+        )));
+    }
     let arg = |k: &str| {
         args.get(k)
             .and_then(Value::as_str)
@@ -235,4 +245,37 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
         first["role"] = json!("system");
     }
     Ok(json!({"description": def.description, "messages": messages}))
+}
+
+/// RFC 3986 section 3: a scheme (a letter, then letters, digits, `+`, `-`, `.`), a
+/// colon, and the rest made of URI characters only (section 2: unreserved, reserved,
+/// and `%` followed by two hex digits).
+fn is_absolute_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let mut sc = scheme.chars();
+    if !sc.next().is_some_and(|c| c.is_ascii_alphabetic())
+        || !sc.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return false;
+    }
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%' {
+            if i + 2 >= b.len() || !(b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit()) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        let ok = c.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&c);
+        if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }

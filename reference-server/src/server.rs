@@ -380,7 +380,9 @@ impl Connection {
             Ok(t) => t,
             Err(_) => return self.parse_error("message is not valid UTF-8"),
         };
-        if text.trim().is_empty() {
+        // Blank means JSON whitespace only (RFC 8259 section 2: space, tab, LF, CR);
+        // any other character, even one Unicode calls whitespace, is not JSON.
+        if text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
             return;
         }
         match serde_json::from_str::<Value>(text) {

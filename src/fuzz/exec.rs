@@ -4,10 +4,11 @@
 //! A window is sent in one go (no waiting between messages), then a sentinel `ping`
 //! (`server/discover` for 2026-07-28); the window is complete when everything owed
 //! has arrived and the sentinel is answered, or when the timeout passes. A barrier
-//! message (initialize) ends its window early so that what follows it is ordered.
+//! message (initialize) ends its window early so that what follows it is ordered;
+//! an isolated message (deep nesting, huge strings) has a window of its own.
 //! All IO goes through the `Transport`.
 
-use super::generators::{self, Catalogue, FuzzMessage};
+use super::generators::{self, Catalogue, FuzzMessage, SLOW_TOOL, Tool};
 use super::invariants::{Answer, SessionCheck, Sent, Violation};
 use crate::check::synth;
 use crate::schema::SchemaSet;
@@ -32,6 +33,11 @@ pub struct ExecConfig {
     /// ends (late duplicates and answers to notifications show up here).
     pub final_drain: Duration,
     pub close_grace: Duration,
+    /// HTTP: each message is a POST answered on its own, in any order. A window of
+    /// one message that may be answered with id null then waits for that answer (or
+    /// for the transport to say none will come) before its sentinel goes out, so the
+    /// answer cannot arrive after the sentinel's, in another window.
+    pub concurrent_posts: bool,
 }
 
 /// What one session of a sequence produced.
@@ -52,7 +58,12 @@ pub fn windows(messages: &[FuzzMessage], size: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, m) in messages.iter().enumerate() {
-        if i + 1 - start >= size.max(1) || m.barrier {
+        if m.isolate && start < i {
+            out.push(start..i);
+            start = i;
+        }
+        let full = i + 1 - start >= size.max(1) && !m.keep_with_next;
+        if full || m.barrier || m.isolate {
             out.push(start..i + 1);
             start = i + 1;
         }
@@ -77,6 +88,7 @@ pub async fn execute(
     let mut check = SessionCheck::new(cfg.version, &cfg.schemas);
     let mut out = Execution::default();
     let timeout_ms = cfg.timeout.as_millis();
+    let mut stopped = false;
     'windows: for (w, range) in wins.iter().enumerate() {
         let sentinel = generators::sentinel(cfg.version, w);
         let mut sent: Vec<Sent<'_>> = range
@@ -85,17 +97,53 @@ pub async fn execute(
             .collect();
         sent.push(Sent { index: messages.len() + w, label: "sentinel", method: sentinel.method.as_deref(), expects: &sentinel.expects, sentinel: true });
         check.open_window(w, &sent);
+        // Counted when the window starts: how far a dying server lets the writes go
+        // is timing, and the report must not depend on it.
         out.sent += range.len();
+        out.probes += 1;
         for i in range.clone() {
             if let Err(e) = transport.send(&messages[i].bytes).await {
-                check.send_failed(&e.0, i);
+                died_on_send(transport, &mut check, &e.0, cfg.timeout).await;
                 out.died = true;
                 break 'windows;
             }
         }
-        out.probes += 1;
+        if cfg.concurrent_posts && range.len() == 1 && messages[range.start].isolate && posted_as_request(&messages[range.start].bytes) {
+            let deadline = Instant::now() + cfg.timeout;
+            loop {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                let event = transport.recv(wait).await;
+                let settled = matches!(event, Event::Frame(_) | Event::BadFrame { .. } | Event::Unanswered { .. });
+                if !handle(transport, &mut check, event).await {
+                    out.died = true;
+                    break 'windows;
+                }
+                if settled {
+                    break;
+                }
+            }
+        }
+        // What follows a barrier (initialize) must come after its answer, the sentinel
+        // too: over HTTP the session id comes with that answer.
+        let last = range.end - 1;
+        if messages[last].barrier {
+            let deadline = Instant::now() + cfg.timeout;
+            while !check.answered(last) {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    break;
+                }
+                if !receive(transport, &mut check, wait).await {
+                    out.died = true;
+                    break 'windows;
+                }
+            }
+        }
         if let Err(e) = transport.send(&sentinel.bytes).await {
-            check.send_failed(&e.0, messages.len() + w);
+            died_on_send(transport, &mut check, &e.0, cfg.timeout).await;
             out.died = true;
             break;
         }
@@ -112,10 +160,12 @@ pub async fn execute(
         }
         check.close_window(timeout_ms);
         if stop(&check.violations) {
+            stopped = true;
             break;
         }
     }
-    if !out.died {
+    // A run stopped on the violation it looked for needs no quiet period.
+    if !out.died && !stopped {
         // Quiet period: late answers, duplicates, answers to notifications.
         let end = Instant::now() + cfg.timeout;
         while Instant::now() < end {
@@ -138,6 +188,36 @@ pub async fn execute(
     out.violations = check.violations;
     out.answers = check.answers;
     out
+}
+
+/// Whether the HTTP transport posts these bytes as a request (answered in the POST's
+/// response, or reported unanswered), rather than as a notification or response
+/// (taken or refused before `send` returns); as `transport::http::Outgoing` decides.
+fn posted_as_request(bytes: &[u8]) -> bool {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(o)) => {
+            let method = o.get("method").is_some_and(Value::is_string);
+            (method && o.contains_key("id")) || !(method || o.contains_key("result") || o.contains_key("error"))
+        }
+        _ => true,
+    }
+}
+
+/// A send failed: the server is gone. Whether a write fails before the end of its
+/// output is read is timing, so the death is reported as the output's end (with what
+/// came before it), and as the failed write only when no end comes in time.
+async fn died_on_send(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, reason: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            check.send_failed(reason);
+            return;
+        }
+        if !receive(transport, check, wait).await {
+            return;
+        }
+    }
 }
 
 /// Receive one event; false when the server is gone.
@@ -261,17 +341,26 @@ pub async fn discover(transport: &mut dyn Transport, version: ProtocolVersion, t
             let Some(name) = tool.get("name").and_then(Value::as_str) else { continue };
             if read_only && cat.tools.len() < 64 {
                 let schema = tool.get("inputSchema").cloned().unwrap_or(json!({"type": "object"}));
-                cat.tools.push((name.to_string(), synth::example_of(&schema)));
+                cat.tools.push(Tool { name: name.to_string(), arguments: synth::example_of(&schema), slow: false });
             }
+        }
+        // A tool that is slow to answer would stall every window that calls it.
+        let mut slow = Vec::new();
+        for tool in &cat.tools {
+            next_id += 1;
+            let params = json!({"name": tool.name, "arguments": tool.arguments});
+            slow.push(call(transport, version, next_id, "tools/call", params, SLOW_TOOL).await.is_err());
+        }
+        for (tool, slow) in cat.tools.iter_mut().zip(slow) {
+            tool.slow = slow;
         }
     }
     if has("resources") {
         for r in list_all(transport, version, &mut next_id, "resources/list", "resources", timeout).await {
-            if let Some(uri) = r.get("uri").and_then(Value::as_str) {
-                if cat.resources.len() < 64 {
+            if let Some(uri) = r.get("uri").and_then(Value::as_str)
+                && cat.resources.len() < 64 {
                     cat.resources.push(uri.to_string());
                 }
-            }
         }
     }
     if has("prompts") {
@@ -279,11 +368,10 @@ pub async fn discover(transport: &mut dyn Transport, version: ProtocolVersion, t
             let Some(name) = p.get("name").and_then(Value::as_str) else { continue };
             let mut args = serde_json::Map::new();
             for a in p.get("arguments").and_then(Value::as_array).into_iter().flatten() {
-                if a.get("required") == Some(&Value::Bool(true)) {
-                    if let Some(n) = a.get("name").and_then(Value::as_str) {
+                if a.get("required") == Some(&Value::Bool(true))
+                    && let Some(n) = a.get("name").and_then(Value::as_str) {
                         args.insert(n.to_string(), json!("example"));
                     }
-                }
             }
             if cat.prompts.len() < 64 {
                 cat.prompts.push((name.to_string(), Value::Object(args)));

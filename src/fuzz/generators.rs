@@ -33,11 +33,23 @@ pub struct Catalogue {
     pub capabilities: Value,
     /// Tools annotated `readOnlyHint: true`, with arguments synthesised from their
     /// input schema. Only these are ever called.
-    pub tools: Vec<(String, Value)>,
+    pub tools: Vec<Tool>,
     pub resources: Vec<String>,
     /// Prompts with their required arguments filled in.
     pub prompts: Vec<(String, Value)>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub arguments: Value,
+    /// It did not answer within [`SLOW_TOOL`] at discovery: every call to it is
+    /// cancelled at once (so a window never waits for it).
+    pub slow: bool,
+}
+
+/// A read-only tool slower than this at discovery is cancelled right after each call.
+pub const SLOW_TOOL: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Catalogue {
     fn has(&self, capability: &str) -> bool {
@@ -81,6 +93,11 @@ pub struct FuzzMessage {
     pub phase_sensitive: bool,
     /// A window ends after this message (the lifecycle orders what follows).
     pub barrier: bool,
+    /// This message has a window of its own: an id-null error may stand in for its
+    /// reply, which is only unambiguous when nothing else in the window expects one.
+    pub isolate: bool,
+    /// The next message goes in the same window (a call and its cancellation).
+    pub keep_with_next: bool,
     /// Refers to the target's own tools, resources or prompts (not comparable with
     /// another server's answers).
     pub catalogue: bool,
@@ -120,6 +137,8 @@ struct ReqSpec {
     catalogue: bool,
     optional: bool,
     phase_sensitive: bool,
+    /// Follow the request with `notifications/cancelled` for it, in the same window.
+    cancel_after: bool,
 }
 
 impl ReqSpec {
@@ -134,6 +153,7 @@ impl ReqSpec {
             catalogue: false,
             optional: false,
             phase_sensitive: true,
+            cancel_after: false,
         }
     }
 
@@ -272,7 +292,11 @@ fn valid_request(v: ProtocolVersion, cat: &Arc<Catalogue>) -> BoxedStrategy<ReqS
     let c = cat.clone();
     let tools_call = (any::<Index>(), any::<bool>(), text())
         .prop_map(move |(i, known, name)| match pick(&c.tools, &i).filter(|_| known || c.tools.is_empty()) {
-            Some((tool, args)) => ReqSpec::new("valid/tools/call", "tools/call", Some(json!({"name": tool, "arguments": args})), Class::Any).catalogue(),
+            Some(tool) => {
+                let mut spec = ReqSpec::new("valid/tools/call", "tools/call", Some(json!({"name": tool.name, "arguments": tool.arguments})), Class::Any).catalogue();
+                spec.cancel_after = tool.slow;
+                spec
+            }
             None => ReqSpec::new("valid/tools/call-unknown", "tools/call", Some(json!({"name": format!("fz-no-such-tool-{name}"), "arguments": {}})), Class::Any),
         })
         .boxed();
@@ -444,8 +468,11 @@ fn meta_mode() -> BoxedStrategy<MetaMode> {
     .boxed()
 }
 
-fn notification(v: ProtocolVersion) -> BoxedStrategy<(&'static str, &'static str, Option<Value>)> {
-    let mut options: Vec<(u32, BoxedStrategy<(&'static str, &'static str, Option<Value>)>)> = vec![
+/// A notification: its generator label, method and params.
+type NoteOp = (&'static str, &'static str, Option<Value>);
+
+fn notification(v: ProtocolVersion) -> BoxedStrategy<NoteOp> {
+    let mut options: Vec<(u32, BoxedStrategy<NoteOp>)> = vec![
         (3, (0u32..10_000, 0u32..100).prop_map(|(t, p)| ("valid/notifications/progress", "notifications/progress", Some(json!({"progressToken": format!("fz-{t}"), "progress": p})))).boxed()),
         (2, text().prop_map(|s| ("valid/notifications/unknown", "notifications/fz-unknown", Some(json!({"note": s})))).boxed()),
         (1, Just(("malformed/notifications/cancelled-no-id", "notifications/cancelled", Some(json!({"reason": "no request id"})))).boxed()),
@@ -593,6 +620,8 @@ pub fn sentinel(version: ProtocolVersion, n: usize) -> FuzzMessage {
         effect: Effect::None,
         phase_sensitive: false,
         barrier: false,
+        isolate: false,
+        keep_with_next: false,
         catalogue: false,
     }
 }
@@ -664,7 +693,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn push(&mut self, m: FuzzMessage) {
+    fn push(&mut self, mut m: FuzzMessage) {
+        if self.ctx.transport != TransportKind::Stdio {
+            over_http(&mut m);
+        }
         self.out.push(m);
     }
 
@@ -691,6 +723,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::Initialize { valid },
             phase_sensitive: false,
             barrier: true,
+            isolate: false,
+            keep_with_next: false,
             catalogue: false,
         });
     }
@@ -705,6 +739,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::Initialized,
             phase_sensitive: false,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue: false,
         });
     }
@@ -755,13 +791,24 @@ impl<'a> Renderer<'a> {
         match op {
             Op::Req { spec, id, mutation, meta } => {
                 let id = self.fresh_id(id);
-                let m = self.request(spec, id.clone(), mutation, meta);
+                let cancel_after = spec.cancel_after;
+                let mut m = self.request(spec, id.clone(), mutation, meta);
                 if m.method.is_some() {
-                    self.remember(id);
+                    self.remember(id.clone());
+                }
+                if cancel_after && m.method.is_some() {
+                    // A slow tool: cancelled at once, so its answer is optional and no
+                    // window waits for it.
+                    m.isolate = false;
+                    m.keep_with_next = true;
+                    self.push(m);
+                    self.cancel("state/cancel-slow-call", id, true);
+                    return;
                 }
                 self.push(m);
             }
             Op::Note { label, method, params, with_id } => {
+                let structured = params.as_ref().is_none_or(|p| p.is_object() || p.is_array());
                 let mut v = json!({"jsonrpc": "2.0", "method": method});
                 if let Some(p) = params {
                     v["params"] = p;
@@ -779,18 +826,29 @@ impl<'a> Renderer<'a> {
                         effect: Effect::None,
                         phase_sensitive: false,
                         barrier: false,
+                        isolate: false,
+                        keep_with_next: false,
                         catalogue: false,
                     });
                     return;
                 }
+                // Non-structured params make an invalid request object, which JSON-RPC
+                // answers (id null) even without an id.
+                let expect = if structured {
+                    Expect::Silence
+                } else {
+                    Expect::NullError(NullError { codes: vec![error_code::INVALID_REQUEST], echo: None, answer_level: Level::Should, code_level: Level::Should })
+                };
                 self.push(FuzzMessage {
                     label,
                     bytes: to_bytes(&v),
                     method: None,
-                    expects: vec![Expect::Silence],
+                    expects: vec![expect],
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -803,21 +861,7 @@ impl<'a> Renderer<'a> {
                         ("malformed/cancel-unknown-id", Id::String(format!("fz-never-sent-{n}")))
                     }
                 };
-                let mut params = json!({"requestId": id.to_value()});
-                if reason {
-                    params["reason"] = json!("mcp-conform fuzz");
-                }
-                let v = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params});
-                self.push(FuzzMessage {
-                    label,
-                    bytes: to_bytes(&v),
-                    method: None,
-                    expects: vec![Expect::Silence],
-                    effect: Effect::Cancel(id),
-                    phase_sensitive: false,
-                    barrier: false,
-                    catalogue: false,
-                });
+                self.cancel(label, id, reason);
             }
             Op::Reuse { pick: target } => {
                 let Some(id) = pick(&self.recent, &target) else { return };
@@ -842,6 +886,8 @@ impl<'a> Renderer<'a> {
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -887,6 +933,8 @@ impl<'a> Renderer<'a> {
                     effect: Effect::None,
                     phase_sensitive: false,
                     barrier: false,
+                    isolate: false,
+                    keep_with_next: false,
                     catalogue: false,
                 });
             }
@@ -912,6 +960,26 @@ impl<'a> Renderer<'a> {
             }
             Op::StrayInitialized => self.initialized("lifecycle/initialized-again"),
         }
+    }
+
+    fn cancel(&mut self, label: &'static str, id: Id, reason: bool) {
+        let mut params = json!({"requestId": id.to_value()});
+        if reason {
+            params["reason"] = json!("mcp-conform fuzz");
+        }
+        let v = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params});
+        self.push(FuzzMessage {
+            label,
+            bytes: to_bytes(&v),
+            method: None,
+            expects: vec![Expect::Silence],
+            effect: Effect::Cancel(id),
+            phase_sensitive: false,
+            barrier: false,
+            isolate: false,
+            keep_with_next: false,
+            catalogue: false,
+        });
     }
 
     fn remember(&mut self, id: Id) {
@@ -959,16 +1027,22 @@ impl<'a> Renderer<'a> {
         let extra: Vec<i64> = match meta {
             MetaMode::Full => return (spec.class.clone(), spec.level, spec.code_level),
             MetaMode::Unsupported => vec![error_code::UNSUPPORTED_PROTOCOL_VERSION],
-            _ => vec![error_code::INVALID_PARAMS],
+            MetaMode::MissingCaps => vec![error_code::INVALID_PARAMS],
+            // Not a string: a malformed field, or a version nobody supports.
+            MetaMode::VersionWrongType => vec![error_code::INVALID_PARAMS, error_code::UNSUPPORTED_PROTOCOL_VERSION],
+            // Without a protocol version a dual-era server may take the request for a
+            // legacy one before initialize (-32600).
+            MetaMode::None | MetaMode::MissingVersion => vec![error_code::INVALID_PARAMS, error_code::INVALID_REQUEST],
         };
         let mut codes = match &spec.class {
             Class::Error(c) if !c.is_empty() => c.clone(),
             _ => Vec::new(),
         };
         codes.extend(extra);
-        // A request without any `_meta` may be taken for a legacy request before
-        // initialize: the error is due, its code only recommended.
-        let (level, code_level) = if meta == MetaMode::None { (Level::Should, Level::Should) } else { (Level::Must, Level::Must) };
+        // A request without a protocol version may be taken for a legacy request
+        // before initialize: the error is due, its code only recommended.
+        let (level, code_level) =
+            if matches!(meta, MetaMode::None | MetaMode::MissingVersion) { (Level::Should, Level::Should) } else { (Level::Must, Level::Must) };
         (Class::Error(codes), level, code_level)
     }
 
@@ -991,6 +1065,8 @@ impl<'a> Renderer<'a> {
             effect: Effect::None,
             phase_sensitive: spec.phase_sensitive,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue: spec.catalogue,
         };
         let mut r = Reply { id: id.clone(), class, level, code_level, optional: spec.optional, alt_null: false };
@@ -1177,6 +1253,7 @@ impl<'a> Renderer<'a> {
                 out.extend_from_slice(&b[at + marker.len()..]);
                 m.label = "malformed/deep-nesting";
                 m.bytes = out;
+                m.isolate = true;
                 r.class = Class::Any;
                 r.alt_null = true;
                 m.expects.push(Expect::Reply(r));
@@ -1186,6 +1263,7 @@ impl<'a> Renderer<'a> {
                 set_param(&mut v, "fzPad", json!("x".repeat(len)));
                 m.label = "malformed/huge-string";
                 m.bytes = to_bytes(&v);
+                m.isolate = true;
                 r.class = Class::Any;
                 r.alt_null = true;
                 m.expects.push(Expect::Reply(r));
@@ -1210,6 +1288,8 @@ impl<'a> Renderer<'a> {
                 effect: Effect::None,
                 phase_sensitive: false,
                 barrier: false,
+                isolate: false,
+                keep_with_next: false,
                 catalogue: false,
             });
             return;
@@ -1252,8 +1332,41 @@ impl<'a> Renderer<'a> {
             effect: Effect::None,
             phase_sensitive: true,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue,
         });
+    }
+}
+
+/// What changes over HTTP, where each message is its own POST.
+///
+/// - A message the transport posts as a notification (an object with a method and no
+///   id) that the server refuses gets an HTTP error; the JSON-RPC error in that body is
+///   evidence in the transcript, not a message: no id-null error is owed as one.
+/// - POSTs are answered concurrently, so id-null errors come back in any order: a
+///   message that may be answered with id null gets a window of its own, where its
+///   answer cannot be mistaken for another's.
+fn over_http(m: &mut FuzzMessage) {
+    let posted_as_notification = matches!(
+        serde_json::from_slice::<Value>(&m.bytes),
+        Ok(Value::Object(o)) if o.get("method").is_some_and(Value::is_string) && !o.contains_key("id")
+    );
+    for e in &mut m.expects {
+        if let Expect::NullError(n) = e
+            && posted_as_notification {
+                n.answer_level = Level::May;
+                n.code_level = Level::May;
+            }
+    }
+    let may_answer_null = m.expects.iter().any(|e| match e {
+        Expect::NullError(_) | Expect::Lenient(_) => true,
+        Expect::Reply(r) => r.alt_null,
+        Expect::Silence => false,
+    });
+    // (A slow call kept with its cancellation is a valid request: never affected.)
+    if may_answer_null && !m.keep_with_next {
+        m.isolate = true;
     }
 }
 
@@ -1296,7 +1409,12 @@ pub fn plan(messages: &[FuzzMessage], version: ProtocolVersion, windows: &[std::
             Effect::Initialized if init_requested => ready = true,
             _ => {}
         }
-        if !ready && m.phase_sensitive && !matches!(m.effect, Effect::Initialize { .. }) {
+        if !ready && m.label == "batch/requests" {
+            // Before the handshake no version is agreed, so a server may take the batch
+            // for one of a version without batches: as in those versions, its choice.
+            let ids = out[i].iter().filter_map(|e| if let Expect::Reply(r) = e { Some(r.id.clone()) } else { None }).collect();
+            out[i] = vec![Expect::Lenient(ids)];
+        } else if !ready && m.phase_sensitive && !matches!(m.effect, Effect::Initialize { .. }) {
             for e in &mut out[i] {
                 if let Expect::Reply(r) = e {
                     r.class = Class::Any;
@@ -1307,12 +1425,12 @@ pub fn plan(messages: &[FuzzMessage], version: ProtocolVersion, windows: &[std::
     for w in windows {
         for i in w.clone() {
             if let Effect::Cancel(target) = &messages[i].effect {
-                for j in w.start..i {
-                    for e in &mut out[j] {
-                        if let Expect::Reply(r) = e {
-                            if &r.id == target {
-                                r.optional = true;
-                            }
+                for expects in &mut out[w.start..i] {
+                    for e in expects {
+                        if let Expect::Reply(r) = e
+                            && &r.id == target
+                        {
+                            r.optional = true;
                         }
                     }
                 }
@@ -1329,7 +1447,7 @@ mod tests {
     fn ctx(v: ProtocolVersion) -> GenContext {
         let catalogue = Catalogue {
             capabilities: json!({"tools": {}, "resources": {"subscribe": true}, "prompts": {}}),
-            tools: vec![("echo".into(), json!({"text": "example"}))],
+            tools: vec![Tool { name: "echo".into(), arguments: json!({"text": "example"}), slow: false }],
             resources: vec!["fz://one".into()],
             prompts: vec![("greet".into(), json!({"name": "example"}))],
         };
@@ -1412,7 +1530,9 @@ mod tests {
         r.op(Op::Cancel { pick: Some(index), reason: false });
         let msgs = r.out;
         let Effect::Cancel(cancelled) = msgs[5].effect.clone() else { panic!("{:?}", msgs[5]) };
-        let planned = plan(&msgs, ProtocolVersion::V2025_06_18, &[0..msgs.len()]);
+        // One window: the whole sequence.
+        let whole = [std::ops::Range { start: 0, end: msgs.len() }];
+        let planned = plan(&msgs, ProtocolVersion::V2025_06_18, &whole);
         let class = |i: usize| match &planned[i][0] {
             Expect::Reply(r) => (r.class.clone(), r.optional, r.id.clone()),
             other => panic!("{other:?}"),

@@ -73,7 +73,7 @@ pub async fn shrink(messages: Vec<FuzzMessage>, hint: Option<usize>, oracle: &dy
         let mut with_lifecycle = lifecycle.clone();
         with_lifecycle.push(h);
         let mut quick = vec![vec![h]];
-        if lifecycle.len() > 0 {
+        if !lifecycle.is_empty() {
             quick.push(with_lifecycle);
         }
         // The window the violation was seen in, with the lifecycle.
@@ -161,6 +161,8 @@ mod tests {
             effect: if label == "init" { Effect::Initialize { valid: true } } else { Effect::None },
             phase_sensitive: false,
             barrier: false,
+            isolate: false,
+            keep_with_next: false,
             catalogue: false,
         }
     }
