@@ -235,6 +235,8 @@ pub struct Outgoing {
     pub name: Option<String>,
     /// `params._meta["io.modelcontextprotocol/protocolVersion"]`.
     pub meta_version: Option<String>,
+    /// `params.arguments` of a `tools/call`, for `Mcp-Param-*` headers.
+    pub arguments: Option<Value>,
 }
 
 impl Outgoing {
@@ -262,6 +264,7 @@ impl Outgoing {
             .and_then(|meta| meta.get(meta_key::PROTOCOL_VERSION))
             .and_then(Value::as_str)
             .map(str::to_string);
+        let arguments = params.filter(|_| method.as_deref() == Some("tools/call")).and_then(|p| p.get("arguments")).cloned();
         let expects_accepted = !is_request && (method.is_some() || m.contains_key("result") || m.contains_key("error"));
         Outgoing {
             method,
@@ -270,8 +273,48 @@ impl Outgoing {
             expects_accepted,
             name,
             meta_version,
+            arguments,
         }
     }
+}
+
+/// Where a tool's `x-mcp-header` annotations point: (property path, header name part),
+/// for the properties statically reachable through nested `properties` (2026-07-28,
+/// streamable-http "Custom Headers from Tool Parameters").
+pub fn mirrored_params(input_schema: &Value) -> Vec<(Vec<String>, String)> {
+    fn walk(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+        for (name, prop) in props {
+            path.push(name.clone());
+            if let Some(header) = prop.get("x-mcp-header").and_then(Value::as_str) {
+                out.push((path.clone(), header.to_string()));
+            }
+            walk(prop, path, out);
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(input_schema, &mut Vec::new(), &mut out);
+    out
+}
+
+/// The `Mcp-Param-{Name}` headers of a tool call: one per annotated property present in
+/// the arguments with a primitive value (string, integer, boolean), encoded like
+/// `Mcp-Name`.
+pub fn param_headers(mirrored: &[(Vec<String>, String)], arguments: &Value) -> Vec<(String, String)> {
+    mirrored
+        .iter()
+        .filter_map(|(path, header)| {
+            let value = path.iter().try_fold(arguments, |v, key| v.get(key))?;
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+                _ => return None,
+            };
+            Some((format!("mcp-param-{}", header.to_ascii_lowercase()), encode_header_value(&text)))
+        })
+        .collect()
 }
 
 /// The values every HTTP transport binds for a case (see `Transport::case_bindings`).
@@ -458,6 +501,25 @@ mod tests {
         assert_eq!(encode_header_value(" padded "), "=?base64?IHBhZGRlZCA=?=");
         assert_eq!(encode_header_value("line1\nline2"), "=?base64?bGluZTEKbGluZTI=?=");
         assert_eq!(encode_header_value("=?base64?literal?="), "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=");
+    }
+
+    #[test]
+    fn annotated_tool_parameters_become_headers() {
+        let schema = serde_json::json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "query": {"type": "string"},
+            "opts": {"type": "object", "properties": {"shard": {"type": "integer", "x-mcp-header": "Shard"}, "ratio": {"type": "number", "x-mcp-header": "Ratio"}}}
+        }});
+        let mirrored = mirrored_params(&schema);
+        assert_eq!(mirrored.len(), 3);
+        let args = serde_json::json!({"region": "Hello, 世界", "query": "q", "opts": {"shard": 3, "ratio": 0.5}});
+        let mut headers = param_headers(&mirrored, &args);
+        headers.sort();
+        assert_eq!(headers, vec![
+            ("mcp-param-region".to_string(), "=?base64?SGVsbG8sIOS4lueVjA==?=".to_string()),
+            ("mcp-param-shard".to_string(), "3".to_string()),
+        ]);
+        assert!(param_headers(&mirrored, &serde_json::json!({})).is_empty());
     }
 
     #[test]

@@ -95,6 +95,9 @@ struct State {
     init_body: Option<Vec<u8>>,
     reinits: u32,
     get_stream_opened: bool,
+    /// Per tool name, the parameters its `inputSchema` mirrors into `Mcp-Param-*`
+    /// headers (learnt from the `tools/list` results that pass by).
+    mirrored: std::collections::HashMap<String, Vec<(Vec<String>, String)>>,
 }
 
 /// Which stream a reader task reads, and what it watches for.
@@ -108,11 +111,13 @@ struct StreamCtx {
     answered: bool,
     delivered: bool,
     comments: usize,
+    /// The stream answers a `tools/list`: its tools' `x-mcp-header` annotations are kept.
+    lists_tools: bool,
 }
 
 impl StreamCtx {
     fn new(label: &'static str, id: Option<Id>, initialize: bool) -> StreamCtx {
-        StreamCtx { label, id, initialize, standalone: false, answered: false, delivered: false, comments: 0 }
+        StreamCtx { label, id, initialize, standalone: false, answered: false, delivered: false, comments: 0, lists_tools: false }
     }
 }
 
@@ -311,6 +316,15 @@ impl Inner {
                 if let Some(n) = o.name.as_deref().and_then(|n| HeaderValue::from_str(&http::encode_header_value(n)).ok()) {
                     h.insert(http::MCP_NAME, n);
                 }
+                // Tool parameters the server asked to see as headers (clients MUST mirror them).
+                let mirrored = o.name.as_deref().and_then(|n| state.mirrored.get(n));
+                if let (Some(mirrored), Some(args)) = (mirrored, o.arguments.as_ref()) {
+                    for (name, value) in http::param_headers(mirrored, args) {
+                        if let (Ok(k), Ok(v)) = (reqwest::header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                            h.insert(k, v);
+                        }
+                    }
+                }
             }
         } else {
             // An initialize inside a session is sent in it (a second initialize is the
@@ -348,6 +362,9 @@ impl Inner {
         }
         if ctx.id.as_ref().is_some_and(|id| http::answers(&bytes, id)) {
             ctx.answered = true;
+            if ctx.lists_tools {
+                self.learn_mirrored_params(&bytes);
+            }
         }
         if ctx.standalone && http::is_response(&bytes) {
             self.finding(
@@ -357,6 +374,17 @@ impl Inner {
         }
         ctx.delivered = true;
         self.deliver(Event::Frame(bytes)).await
+    }
+
+    fn learn_mirrored_params(&self, frame: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<Value>(frame) else { return };
+        let Some(tools) = v.pointer("/result/tools").and_then(Value::as_array) else { return };
+        let mut state = self.state();
+        for tool in tools {
+            if let (Some(name), Some(schema)) = (tool.get("name").and_then(Value::as_str), tool.get("inputSchema")) {
+                state.mirrored.insert(name.to_string(), http::mirrored_params(schema));
+            }
+        }
     }
 
     async fn bad_frame(&self, raw: Vec<u8>, reason: String, ctx: &mut StreamCtx) -> bool {
@@ -395,6 +423,7 @@ impl Inner {
     async fn run_request(self: Arc<Self>, body: Vec<u8>, out: Outgoing) {
         let initialize = out.method.as_deref() == Some("initialize");
         let mut ctx = StreamCtx::new("POST stream", out.id.clone(), initialize);
+        ctx.lists_tools = out.method.as_deref() == Some("tools/list");
         let mut retried = false;
         loop {
             let headers = self.headers_for(&Method::POST, Some(&out));
