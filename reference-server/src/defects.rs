@@ -33,6 +33,8 @@ defects! {
     DoubleInitializeAccepted => "double-initialize-accepted": "accepts a second initialize on the same connection",
     MissingCapabilities => "missing-capabilities": "the initialize result lacks capabilities",
     UndeclaredCapabilityServed => "tools-capability-undeclared": "serves tools but does not declare the tools capability",
+    PromptsCapabilityUndeclared => "prompts-capability-undeclared": "serves prompts but does not declare the prompts capability",
+    ResourcesCapabilityUndeclared => "resources-capability-undeclared": "serves resources but does not declare the resources capability",
     // --- JSON-RPC framing ---
     UnknownMethodWrongCode => "unknown-method-wrong-code": "unknown methods get -32603 instead of -32601",
     InvalidParamsWrongCode => "invalid-params-wrong-code": "invalid params get -32603 instead of -32602",
@@ -140,6 +142,11 @@ defects! {
     TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
     TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
     SessionIdPredictable => "session-id-predictable": "Mcp-Session-Id values are a counter (session-1, session-2, ...) instead of cryptographically random",
+    // --- tool content (the case library's content checks) ---
+    AudioBadBase64 => "audio-bad-base64": "audio content in tool results carries data that is not valid base64",
+    EmbeddedResourceMissingUri => "embedded-resource-missing-uri": "embedded resources in tool results lack their uri",
+    ResourceLinkMissingName => "resource-link-missing-name": "resource_link content in tool results lacks name",
+    ErrorResultEmpty => "error-result-empty": "tool execution errors (isError: true) carry an empty content array",
 }
 
 impl Defect {
@@ -163,32 +170,36 @@ impl fmt::Display for Defect {
     }
 }
 
+const WORDS: usize = 4;
+
 const _: () = assert!(
-    TABLE.len() <= 128,
-    "the Defects bit set holds at most 128 defects"
+    TABLE.len() <= WORDS * 64,
+    "the Defects bit set holds at most 256 defects"
 );
 
 /// The set of defects switched on for one server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Defects(u128);
+pub struct Defects([u64; WORDS]);
 
 impl Defects {
     pub fn none() -> Self {
-        Defects(0)
+        Defects([0; WORDS])
     }
     pub fn with(mut self, d: Defect) -> Self {
         self.insert(d);
         self
     }
     pub fn insert(&mut self, d: Defect) {
-        self.0 |= 1u128 << (d as u32);
+        let i = d as usize;
+        self.0[i / 64] |= 1u64 << (i % 64);
     }
     #[inline]
     pub fn has(&self, d: Defect) -> bool {
-        self.0 & (1u128 << (d as u32)) != 0
+        let i = d as usize;
+        self.0[i / 64] & (1u64 << (i % 64)) != 0
     }
     pub fn is_empty(&self) -> bool {
-        self.0 == 0
+        self.0.iter().all(|w| *w == 0)
     }
     /// Parses names; the error names the first unknown one.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {

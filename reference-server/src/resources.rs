@@ -371,7 +371,9 @@ pub(crate) fn subscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value,
     let start_ticker = {
         let mut s = ctx.conn.state();
         s.subscriptions.insert(uri.clone());
-        let start = uri == WATCHED && !s.watch_ticker;
+        // With updated-without-subscription, a subscription to any resource starts the
+        // ticker, whose updates of the watched resource then reach this client unasked.
+        let start = (uri == WATCHED || ctx.has(Defect::UpdatedWithoutSubscription)) && !s.watch_ticker;
         if start {
             s.watch_ticker = true;
         }
@@ -399,7 +401,8 @@ async fn ticker(conn: Connection) {
         delay = Duration::from_secs(2);
         {
             let mut s = conn.state();
-            if s.closed || !s.subscriptions.contains(WATCHED) {
+            let unasked = conn.has(Defect::UpdatedWithoutSubscription) && !s.subscriptions.is_empty();
+            if s.closed || !(s.subscriptions.contains(WATCHED) || unasked) {
                 s.watch_ticker = false;
                 return;
             }

@@ -957,6 +957,24 @@ pub(crate) fn server_info(version: Version) -> Value {
 }
 
 pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
+    let mut caps = declared_capabilities(version, d);
+    // The capability-honesty defects: the feature is still served, just not declared.
+    for (defect, key) in [
+        (Defect::UndeclaredCapabilityServed, "tools"),
+        (Defect::PromptsCapabilityUndeclared, "prompts"),
+        (Defect::ResourcesCapabilityUndeclared, "resources"),
+    ] {
+        if d.has(defect)
+            && let Some(o) = caps.as_object_mut()
+        {
+            o.remove(key);
+        }
+    }
+    caps
+}
+
+fn declared_capabilities(version: Version, d: Defects) -> Value {
+    let _ = d;
     let mut caps = Map::new();
     if !version.is_legacy() {
         caps.insert("tools".into(), json!({"listChanged": true}));
@@ -975,9 +993,7 @@ pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
         "resources".into(),
         json!({"subscribe": true, "listChanged": true}),
     );
-    if !d.has(Defect::UndeclaredCapabilityServed) {
-        caps.insert("tools".into(), json!({"listChanged": true}));
-    }
+    caps.insert("tools".into(), json!({"listChanged": true}));
     if version >= Version::V2025_03_26 {
         caps.insert("completions".into(), json!({}));
     }

@@ -124,32 +124,36 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         )
     });
-    t.push(tool(
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_image_content",
         "Image content",
         "Returns a small PNG image content block",
         no_args(),
-    ));
+    ) });
     if v >= Version::V2025_03_26 || any_type {
-        t.push(tool(
+        // No side effects: safe for a harness to call.
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "test_audio_content",
             "Audio content",
             "Returns a short WAV audio content block",
             no_args(),
-        ));
+        ) });
     }
-    t.push(tool(
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_embedded_resource",
         "Embedded resource",
         "Returns an embedded text resource",
         no_args(),
-    ));
-    t.push(tool(
+    ) });
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_multiple_content_types",
         "Multiple content types",
         "Returns text, image and embedded resource content together",
         no_args(),
-    ));
+    ) });
     t.push(ToolDef {
         // No side effects on the server: safe for a harness to call.
         annotations: Some(read_only()),
@@ -170,12 +174,13 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         no_args(),
     )
     });
-    t.push(tool(
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_error_handling",
         "Error handling",
         "Always fails with a tool execution error (isError: true)",
         no_args(),
-    ));
+    ) });
     t.push(ToolDef { annotations: Some(read_only()), task_support: Some("optional"), ..tool(
         "test_sampling",
         "Sampling",
@@ -287,12 +292,13 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         });
     }
     if v >= Version::V2025_06_18 || any_type {
-        t.push(tool(
+        // No side effects: safe for a harness to call.
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "get_resource_link",
             "Resource link",
             "Returns a resource_link to test://static-text",
             no_args(),
-        ));
+        ) });
     }
     t.push(ToolDef {
         // No side effects on the server: safe for a harness to call.
@@ -629,8 +635,9 @@ async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Val
     }
 }
 
-fn finish(ctx: &Ctx, out: ToolOut) -> Value {
+fn finish(ctx: &Ctx, mut out: ToolOut) -> Value {
     let mut m = Map::new();
+    content_defects(ctx, &mut out);
     if !ctx.has(Defect::ToolsCallBadResult) {
         m.insert("content".into(), Value::Array(out.content));
     }
@@ -643,6 +650,30 @@ fn finish(ctx: &Ctx, out: ToolOut) -> Value {
         m.insert("isError".into(), json!(true));
     }
     Value::Object(m)
+}
+
+/// The content defects, applied to whatever any tool produced.
+fn content_defects(ctx: &Ctx, out: &mut ToolOut) {
+    if out.is_error && ctx.has(Defect::ErrorResultEmpty) {
+        out.content.clear();
+    }
+    for item in &mut out.content {
+        let Some(o) = item.as_object_mut() else { continue };
+        match o.get("type").and_then(Value::as_str) {
+            Some("audio") if ctx.has(Defect::AudioBadBase64) => {
+                o.insert("data".into(), json!("this is *not* base64!"));
+            }
+            Some("resource") if ctx.has(Defect::EmbeddedResourceMissingUri) => {
+                if let Some(r) = o.get_mut("resource").and_then(Value::as_object_mut) {
+                    r.remove("uri");
+                }
+            }
+            Some("resource_link") if ctx.has(Defect::ResourceLinkMissingName) => {
+                o.remove("name");
+            }
+            _ => {}
+        }
+    }
 }
 
 fn sleep_ms(ms: u64) -> tokio::time::Sleep {
