@@ -657,7 +657,7 @@ async fn logging_honours_level() {
         .filter(|m| m["method"] == "notifications/message")
         .map(|m| m["params"]["level"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(levels, ["debug", "info", "info", "warning", "info"]);
+    assert_eq!(levels, ["debug", "info", "info", "info", "warning"]);
     t.result("logging/setLevel", json!({"level": "warning"}))
         .await;
     t.result("tools/call", json!({"name": "test_tool_with_logging"}))

@@ -195,6 +195,16 @@ fn legacy_script(version: &str) -> Vec<Step> {
         "prompts/get",
         json!({"name": "no_such_prompt"}),
     ));
+    for (name, args) in [
+        ("test_prompt_with_arguments", json!({"arg1": "a", "arg2": "b"})),
+        ("test_prompt_with_embedded_resource", json!({"resourceUri": "test://static-text"})),
+        ("test_prompt_with_image", json!({})),
+    ] {
+        s.push(req(next(), "prompts/get", json!({"name": name, "arguments": args})));
+    }
+    for name in ["test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums"] {
+        s.push(call(next(), name, json!({})));
+    }
     // Completion.
     s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/resource", "uri": "test://template/{id}/data"}, "argument": {"name": "id", "value": ""}})));
     s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "ru"}})));

@@ -147,6 +147,20 @@ defects! {
     EmbeddedResourceMissingUri => "embedded-resource-missing-uri": "embedded resources in tool results lack their uri",
     ResourceLinkMissingName => "resource-link-missing-name": "resource_link content in tool results lacks name",
     ErrorResultEmpty => "error-result-empty": "tool execution errors (isError: true) carry an empty content array",
+    // --- official-suite fixtures (cases/official) ---
+    AudioContentWrongMimeType => "audio-content-wrong-mime-type": "audio content in tool results says audio/mpeg although the data is WAV",
+    LoggingFixtureSilent => "logging-fixture-silent": "test_tool_with_logging sends no notifications/message",
+    SamplingFixtureNoRequest => "sampling-fixture-no-request": "test_sampling answers without sending sampling/createMessage",
+    ElicitationFixtureNoRequest => "elicitation-fixture-no-request": "test_elicitation answers without sending elicitation/create",
+    Sep1034DefaultMissing => "sep1034-default-missing": "test_elicitation_sep1034_defaults leaves default out of age",
+    Sep1330EnumVariantMissing => "sep1330-enum-variant-missing": "test_elicitation_sep1330_enums sends titledSingle as a plain enum (no oneOf)",
+    JsonSchemaKeywordsStripped => "json-schema-keywords-stripped": "json_schema_2020_12_tool is listed without $schema, $defs and additionalProperties",
+    StaticTextMissingMimeType => "static-text-missing-mime-type": "test://static-text contents lack mimeType",
+    StaticBinaryAsText => "static-binary-as-text": "test://static-binary is returned as text instead of blob",
+    UnsubscribeFails => "unsubscribe-fails": "resources/unsubscribe returns an error",
+    PromptArgsNotSubstituted => "prompt-args-not-substituted": "test_prompt_with_arguments returns its template text without the argument values",
+    PromptEmbeddedResourceMissing => "prompt-embedded-resource-missing": "test_prompt_with_embedded_resource returns only its text message",
+    PromptImageMissingData => "prompt-image-missing-data": "test_prompt_with_image's image content lacks data",
 }
 
 impl Defect {

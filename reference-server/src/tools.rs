@@ -458,6 +458,17 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
     let mut items: Vec<Value> = catalogue(ctx).iter().map(|d| tool_json(ctx, d)).collect();
+    if ctx.has(Defect::JsonSchemaKeywordsStripped) {
+        for item in &mut items {
+            if item["name"] == "json_schema_2020_12_tool"
+                && let Some(schema) = item.get_mut("inputSchema").and_then(Value::as_object_mut)
+            {
+                for k in ["$schema", "$defs", "additionalProperties"] {
+                    schema.remove(k);
+                }
+            }
+        }
+    }
     if ctx.has(Defect::ToolNameInvalid) {
         if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
             first.insert("name".into(), json!("bad tool name!"));
@@ -671,6 +682,9 @@ fn content_defects(ctx: &Ctx, out: &mut ToolOut) {
             Some("resource_link") if ctx.has(Defect::ResourceLinkMissingName) => {
                 o.remove("name");
             }
+            Some("audio") if ctx.has(Defect::AudioContentWrongMimeType) => {
+                o.insert("mimeType".into(), json!("audio/mpeg"));
+            }
             _ => {}
         }
     }
@@ -756,14 +770,17 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 ),
                 (LogLevel::Info, "Tool execution started"),
                 (LogLevel::Info, "Tool processing data"),
-                (LogLevel::Warning, "Tool emitted a warning for testing"),
                 (LogLevel::Info, "Tool execution completed"),
+                // After the official fixture's three info messages, so they stay first.
+                (LogLevel::Warning, "Tool emitted a warning for testing"),
             ];
             for (i, (level, msg)) in steps.iter().enumerate() {
                 if i > 0 {
                     sleep_ms(10).await;
                 }
-                ctx.log(*level, json!(msg));
+                if !ctx.has(Defect::LoggingFixtureSilent) {
+                    ctx.log(*level, json!(msg));
+                }
             }
             ToolOut::text("Tool with logging executed successfully")
         }
@@ -786,6 +803,12 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
         }
         "test_error_handling" => {
             ToolOut::error("This tool intentionally returns an error for testing")
+        }
+        "test_sampling" if ctx.has(Defect::SamplingFixtureNoRequest) => {
+            ToolOut::text("LLM response: (not asked)")
+        }
+        "test_elicitation" if ctx.has(Defect::ElicitationFixtureNoRequest) => {
+            ToolOut::text("User response: (not asked)")
         }
         "test_sampling" => {
             let prompt = arg_str(args, "prompt");
@@ -877,6 +900,17 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 && !ctx.has(Defect::ElicitationWithoutCapability)
             {
                 return Err(ClientError::NoCapability("elicitation").into());
+            }
+            let mut schema = schema;
+            if ctx.has(Defect::Sep1034DefaultMissing)
+                && let Some(age) = schema.pointer_mut("/properties/age").and_then(Value::as_object_mut)
+            {
+                age.remove("default");
+            }
+            if ctx.has(Defect::Sep1330EnumVariantMissing)
+                && let Some(titled) = schema.pointer_mut("/properties/titledSingle")
+            {
+                *titled = json!({"type": "string", "enum": ["value1", "value2", "value3"]});
             }
             let params = json!({
                 "mode": "form",
