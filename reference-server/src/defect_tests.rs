@@ -325,6 +325,12 @@ fn modern_script() -> Vec<Step> {
             "resources/read",
             json!({"_meta": meta(json!({})), "uri": "test://nope"}),
         ),
+        req(11, "ping", json!({"_meta": meta(json!({}))})),
+        req(
+            12,
+            "server/discover",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}),
+        ),
     ]
 }
 

@@ -161,6 +161,9 @@ defects! {
     PromptArgsNotSubstituted => "prompt-args-not-substituted": "test_prompt_with_arguments returns its template text without the argument values",
     PromptEmbeddedResourceMissing => "prompt-embedded-resource-missing": "test_prompt_with_embedded_resource returns only its text message",
     PromptImageMissingData => "prompt-image-missing-data": "test_prompt_with_image's image content lacks data",
+    MetaMissingAccepted => "meta-missing-accepted": "2026-07-28 requests whose _meta lacks io.modelcontextprotocol/clientCapabilities are served as if it were empty",
+    ClientInfoRequired => "client-info-required": "2026-07-28 requests whose _meta lacks io.modelcontextprotocol/clientInfo get -32602, though clientInfo is optional",
+    RemovedMethodsServed => "removed-methods-served": "ping and logging/setLevel, removed in 2026-07-28, are still served on 2026-07-28 requests",
 }
 
 impl Defect {

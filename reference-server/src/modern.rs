@@ -67,8 +67,12 @@ pub(crate) fn request_context(
             ));
         }
     };
+    if conn.has(Defect::ClientInfoRequired) && !meta.contains_key("io.modelcontextprotocol/clientInfo") {
+        return Err(RpcError::invalid_params("_meta[\"io.modelcontextprotocol/clientInfo\"] is required"));
+    }
     let caps = match meta.get(META_CLIENT_CAPABILITIES) {
         Some(c @ Value::Object(_)) => c.clone(),
+        None if conn.has(Defect::MetaMissingAccepted) => json!({}),
         _ => {
             return Err(RpcError::invalid_params(format!(
                 "_meta[\"{META_CLIENT_CAPABILITIES}\"] (object) is required on every request"

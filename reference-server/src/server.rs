@@ -792,7 +792,8 @@ impl Connection {
         match method {
             "logging/setLevel" if !modern && ctx.has(Defect::SetLevelError) => now(Err(RpcError::internal("logging/setLevel failed"))),
             "resources/subscribe" if !modern && ctx.has(Defect::SubscribeError) => now(Err(RpcError::internal("subscribe failed"))),
-            "ping" if !modern => now(Ok(json!({}))),
+            "ping" if !modern || ctx.has(Defect::RemovedMethodsServed) => now(Ok(json!({}))),
+            "logging/setLevel" if modern && ctx.has(Defect::RemovedMethodsServed) => now(self.set_level(&params)),
             "initialize" if !modern => now(Err(RpcError::invalid_request("already initialized"))),
             "tools/list" => now(tools::list(ctx, &params)),
             "tools/call" => tools::call(ctx, params),
