@@ -327,6 +327,17 @@ fn modern_script() -> Vec<Step> {
         ),
         req(11, "ping", json!({"_meta": meta(json!({}))})),
         req(
+            13,
+            "tools/call",
+            json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots"}),
+        ),
+        req(
+            14,
+            "tools/call",
+            json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots",
+                   "inputResponses": {"client_roots": {"roots": []}, "extra": {}}}),
+        ),
+        req(
             12,
             "server/discover",
             json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}),

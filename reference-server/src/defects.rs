@@ -164,6 +164,10 @@ defects! {
     MetaMissingAccepted => "meta-missing-accepted": "2026-07-28 requests whose _meta lacks io.modelcontextprotocol/clientCapabilities are served as if it were empty",
     ClientInfoRequired => "client-info-required": "2026-07-28 requests whose _meta lacks io.modelcontextprotocol/clientInfo get -32602, though clientInfo is optional",
     RemovedMethodsServed => "removed-methods-served": "ping and logging/setLevel, removed in 2026-07-28, are still served on 2026-07-28 requests",
+    MrtrRequestStateDropped => "mrtr-request-state-dropped": "2026-07-28 InputRequiredResults carry no requestState",
+    MrtrExtraResponsesRejected => "mrtr-extra-responses-rejected": "2026-07-28 inputResponses keys the server did not ask for make the request fail instead of being ignored",
+    MrtrCompleteAtOnce => "mrtr-complete-at-once": "2026-07-28 tools that need client input complete on the first call without an InputRequiredResult, as if every input were answered empty",
+    MrtrOnListRequests => "mrtr-on-list-requests": "2026-07-28 tools/list, prompts/list, resources/list and resources/templates/list answer resultType \"input_required\"",
 }
 
 impl Defect {

@@ -157,6 +157,13 @@ pub(crate) fn decorate_result(conn: &Connection, req: &Req, result: &mut Value) 
     if !obj.contains_key("resultType") && !conn.has(Defect::MissingResultType) {
         obj.insert("resultType".into(), json!("complete"));
     }
+    let listing = matches!(
+        req.method.as_str(),
+        "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list"
+    );
+    if listing && conn.has(Defect::MrtrOnListRequests) {
+        obj.insert("resultType".into(), json!("input_required"));
+    }
     let complete = obj
         .get("resultType")
         .and_then(Value::as_str)
@@ -261,7 +268,13 @@ pub(crate) fn verify_state(req: &Req, name: &str) -> Result<Option<String>, RpcE
 /// `requestState` carrying `stage`.
 pub(crate) fn input_required(ctx: &Ctx, requests: Value, stage: &str) -> Value {
     let name = ctx.req.input_name.clone();
-    json!({"resultType": "input_required", "inputRequests": requests, "requestState": mint_state(&ctx.req, &name, stage)})
+    let mut result = json!({"resultType": "input_required", "inputRequests": requests, "requestState": mint_state(&ctx.req, &name, stage)});
+    if ctx.has(Defect::MrtrRequestStateDropped)
+        && let Some(o) = result.as_object_mut()
+    {
+        o.remove("requestState");
+    }
+    result
 }
 
 // ---- subscriptions/listen ----

@@ -1169,11 +1169,18 @@ impl Ctx {
             return Err(ClientError::NoCapability(cap));
         }
         if self.req.modern {
+            let asked = |k: &String| asks.iter().any(|(_, key, ..)| key == k);
+            if self.has(Defect::MrtrExtraResponsesRejected)
+                && self.req.input_responses.keys().any(|k| !asked(k))
+            {
+                return Err(ClientError::Rejected(json!({"code": -32602})));
+            }
             let mut missing = Map::new();
             let mut answers = Vec::new();
             for (_, key, method, params) in &asks {
                 match self.req.input_responses.get(*key) {
                     Some(a) => answers.push(a.clone()),
+                    None if self.has(Defect::MrtrCompleteAtOnce) => answers.push(Value::Null),
                     None => {
                         missing
                             .insert(key.to_string(), json!({"method": method, "params": params}));

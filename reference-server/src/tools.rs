@@ -638,6 +638,11 @@ async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Val
                 )
                 .with_data(json!({"requiredCapabilities": {cap: {}}})))
             }
+            Err(Stop::Client(ClientError::Rejected(_)))
+                if ctx.req.modern && ctx.has(Defect::MrtrExtraResponsesRejected) =>
+            {
+                Err(RpcError::invalid_params("inputResponses holds a key that was not asked for"))
+            }
             Err(Stop::Client(e)) => Ok(finish(
                 &ctx,
                 ToolOut::error(format!("Tool {name} could not complete: {e}")),
