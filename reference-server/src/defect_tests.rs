@@ -327,6 +327,21 @@ fn modern_script() -> Vec<Step> {
         ),
         req(11, "ping", json!({"_meta": meta(json!({}))})),
         req(
+            17,
+            "tools/list",
+            json!({"_meta": meta(json!({})), "cursor": crate::pagination::encode("tools", 12)}),
+        ),
+        req(
+            15,
+            "tools/call",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}, "name": "test_input_required_result_request_state"}),
+        ),
+        req(
+            16,
+            "tools/call",
+            json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots", "inputResponses": {"client_roots": 7}}),
+        ),
+        req(
             13,
             "tools/call",
             json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots"}),

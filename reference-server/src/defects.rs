@@ -154,6 +154,7 @@ defects! {
     ElicitationFixtureNoRequest => "elicitation-fixture-no-request": "test_elicitation answers without sending elicitation/create",
     Sep1034DefaultMissing => "sep1034-default-missing": "test_elicitation_sep1034_defaults leaves default out of age",
     Sep1330EnumVariantMissing => "sep1330-enum-variant-missing": "test_elicitation_sep1330_enums sends titledSingle as a plain enum (no oneOf)",
+    JsonSchema2106KeywordsStripped => "json-schema-2106-keywords-stripped": "json_schema_2020_12_tool is listed without allOf, if/then/else and the $anchor of $defs.address (2026-07-28)",
     JsonSchemaKeywordsStripped => "json-schema-keywords-stripped": "json_schema_2020_12_tool is listed without $schema, $defs and additionalProperties",
     StaticTextMissingMimeType => "static-text-missing-mime-type": "test://static-text contents lack mimeType",
     StaticBinaryAsText => "static-binary-as-text": "test://static-binary is returned as text instead of blob",
@@ -166,7 +167,8 @@ defects! {
     RemovedMethodsServed => "removed-methods-served": "ping and logging/setLevel, removed in 2026-07-28, are still served on 2026-07-28 requests",
     MrtrRequestStateDropped => "mrtr-request-state-dropped": "2026-07-28 InputRequiredResults carry no requestState",
     MrtrExtraResponsesRejected => "mrtr-extra-responses-rejected": "2026-07-28 inputResponses keys the server did not ask for make the request fail instead of being ignored",
-    MrtrCompleteAtOnce => "mrtr-complete-at-once": "2026-07-28 tools that need client input complete on the first call without an InputRequiredResult, as if every input were answered empty",
+    MrtrAcceptsInvalidResponses => "mrtr-accepts-invalid-responses": "2026-07-28 an inputResponses entry that is not an object (a number) is taken as the answer instead of asked for again",
+    MrtrCompleteAtOnce => "mrtr-complete-at-once": "2026-07-28 tools and prompts that need client input complete on the first call without an InputRequiredResult, as if every input were answered empty",
     MrtrOnListRequests => "mrtr-on-list-requests": "2026-07-28 tools/list, prompts/list, resources/list and resources/templates/list answer resultType \"input_required\"",
 }
 

@@ -268,11 +268,11 @@ pub(crate) fn verify_state(req: &Req, name: &str) -> Result<Option<String>, RpcE
 /// `requestState` carrying `stage`.
 pub(crate) fn input_required(ctx: &Ctx, requests: Value, stage: &str) -> Value {
     let name = ctx.req.input_name.clone();
-    let mut result = json!({"resultType": "input_required", "inputRequests": requests, "requestState": mint_state(&ctx.req, &name, stage)});
-    if ctx.has(Defect::MrtrRequestStateDropped)
-        && let Some(o) = result.as_object_mut()
-    {
-        o.remove("requestState");
+    let mut result = json!({"resultType": "input_required", "inputRequests": requests});
+    // A single-round request needs no state: the retry's inputResponses say it all. A
+    // staged one carries its integrity-checked stage (unless the defect drops it).
+    if !stage.is_empty() && !ctx.has(Defect::MrtrRequestStateDropped) {
+        result["requestState"] = json!(mint_state(&ctx.req, &name, stage));
     }
     result
 }

@@ -193,7 +193,12 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
                 )
                 .with_data(json!({"requiredCapabilities": {"elicitation": {}}})));
             }
-            let Some(answer) = ctx.req.input_responses.get("user_context") else {
+            let at_once = json!({});
+            let answer = match ctx.req.input_responses.get("user_context") {
+                None if ctx.has(Defect::MrtrCompleteAtOnce) => Some(&at_once),
+                other => other,
+            };
+            let Some(answer) = answer else {
                 let request = json!({"user_context": {"method": "elicitation/create", "params": {
                     "mode": "form",
                     "message": "What context should the prompt use?",

@@ -1178,7 +1178,10 @@ impl Ctx {
             let mut missing = Map::new();
             let mut answers = Vec::new();
             for (_, key, method, params) in &asks {
-                match self.req.input_responses.get(*key) {
+                // An answer that is not a result object (a number, a string) is no
+                // answer: the input is asked for again.
+                let valid = |a: &&Value| a.is_object() || self.has(Defect::MrtrAcceptsInvalidResponses);
+                match self.req.input_responses.get(*key).filter(valid) {
                     Some(a) => answers.push(a.clone()),
                     None if self.has(Defect::MrtrCompleteAtOnce) => answers.push(Value::Null),
                     None => {

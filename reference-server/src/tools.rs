@@ -225,7 +225,7 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         ));
     }
-    t.push(tool(
+    let mut schema_tool = tool(
         "json_schema_2020_12_tool",
         "JSON Schema 2020-12",
         "Accepts arguments described by a JSON Schema 2020-12 inputSchema with $defs and $ref",
@@ -243,7 +243,17 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             "required": ["name"],
             "additionalProperties": false
         }),
-    ));
+    );
+    if ctx.req.modern {
+        // SEP-2106 (2026-07-28): any 2020-12 keyword may appear and is kept as authored.
+        let s = &mut schema_tool.input_schema;
+        s["$defs"]["address"]["$anchor"] = json!("address");
+        s["allOf"] = json!([{"anyOf": [{"required": ["name"]}, {"required": ["address"]}]}]);
+        s["if"] = json!({"required": ["address"]});
+        s["then"] = json!({"properties": {"address": {"required": ["city"]}}});
+        s["else"] = json!({"required": ["name"]});
+    }
+    t.push(schema_tool);
     t.push(ToolDef {
         annotations: Some(read_only()),
         ..tool(
@@ -458,6 +468,20 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
     let mut items: Vec<Value> = catalogue(ctx).iter().map(|d| tool_json(ctx, d)).collect();
+    if ctx.has(Defect::JsonSchema2106KeywordsStripped) {
+        for item in &mut items {
+            if item["name"] == "json_schema_2020_12_tool"
+                && let Some(schema) = item.get_mut("inputSchema").and_then(Value::as_object_mut)
+            {
+                for k in ["allOf", "if", "then", "else"] {
+                    schema.remove(k);
+                }
+                if let Some(a) = schema.get_mut("$defs").and_then(|d| d.get_mut("address")).and_then(Value::as_object_mut) {
+                    a.remove("$anchor");
+                }
+            }
+        }
+    }
     if ctx.has(Defect::JsonSchemaKeywordsStripped) {
         for item in &mut items {
             if item["name"] == "json_schema_2020_12_tool"
