@@ -379,6 +379,9 @@ pub struct NoNotificationSpec {
     /// Only notifications satisfying these count (pointers into the whole message).
     #[serde(default, rename = "where")]
     pub where_: Vec<Assertion>,
+    /// Only notifications that arrive from this step on count (not those already received).
+    #[serde(default)]
+    pub new_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -454,6 +457,10 @@ pub struct Assertion {
     /// The value validates against this JSON Schema (e.g. a tool's bound `outputSchema`).
     #[serde(default)]
     pub valid_against: Option<Value>,
+    /// The elements of the array at `pointer` are unique by the value at this pointer
+    /// (relative to each element; "" for the whole element).
+    #[serde(default)]
+    pub unique_by: Option<String>,
     /// Every element of the array at `pointer` satisfies these (pointers relative to the element).
     #[serde(default)]
     pub each: Option<Vec<Assertion>>,

@@ -293,7 +293,8 @@ impl<'a> Session<'a> {
             for a in &n.where_ {
                 filters.push(self.substitute_assertion(a)?);
             }
-            return self.no_notification(&n.method, &filters, Duration::from_millis(n.within_ms).min(self.ctx.timeout), level, label).await;
+            let from = if n.new_only { self.server_messages.len() } else { self.consumed };
+            return self.no_notification(&n.method, &filters, from, Duration::from_millis(n.within_ms).min(self.ctx.timeout), level, label).await;
         }
         if let Some(v) = &step.value {
             let value = self.substitute(v)?;
@@ -369,10 +370,10 @@ impl<'a> Session<'a> {
 
     /// `no_notification`: no notification of `method` (satisfying `where`, if given) is
     /// waiting unconsumed, and none arrives in the window.
-    async fn no_notification(&mut self, method: &str, filters: &[crate::case::Assertion], wait: Duration, level: Level, label: &str) -> Flow<()> {
+    async fn no_notification(&mut self, method: &str, filters: &[crate::case::Assertion], from: usize, wait: Duration, level: Level, label: &str) -> Flow<()> {
         let deadline = Instant::now() + wait;
         loop {
-            let seen = self.server_messages[self.consumed..]
+            let seen = self.server_messages[from.max(self.consumed)..]
                 .iter()
                 .find(|m| {
                     m.method() == Some(method)
