@@ -147,6 +147,9 @@ defects! {
     EmbeddedResourceMissingUri => "embedded-resource-missing-uri": "embedded resources in tool results lack their uri",
     ResourceLinkMissingName => "resource-link-missing-name": "resource_link content in tool results lacks name",
     ErrorResultEmpty => "error-result-empty": "tool execution errors (isError: true) carry an empty content array",
+    BlobBadBase64 => "blob-bad-base64": "binary resource contents carry a blob that is not valid base64",
+    StructuredWithoutText => "structured-without-text": "tools returning structuredContent leave out the serialized JSON text block",
+    IconMissingSrc => "icon-missing-src": "tool icons lack src (2025-11-25)",
     // --- official-suite fixtures (cases/official) ---
     AudioContentWrongMimeType => "audio-content-wrong-mime-type": "audio content in tool results says audio/mpeg although the data is WAV",
     LoggingFixtureSilent => "logging-fixture-silent": "test_tool_with_logging sends no notifications/message",

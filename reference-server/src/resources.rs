@@ -359,6 +359,7 @@ pub(crate) fn read(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
         Err(_) if fixture == "test://static-binary" && ctx.has(Defect::StaticBinaryAsText) => {
             Ok("(binary data shown as text)".to_string())
         }
+        Err(_) if ctx.has(Defect::BlobBadBase64) => Err("this is *not* base64!".to_string()),
         other => other,
     };
     match body {

@@ -458,7 +458,15 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
         m.insert("annotations".into(), a.clone());
     }
     if v >= Version::V2025_11_25 {
-        m.insert("icons".into(), icon_list());
+        let mut icons = icon_list();
+        if ctx.has(Defect::IconMissingSrc) {
+            for icon in icons.as_array_mut().into_iter().flatten() {
+                if let Some(o) = icon.as_object_mut() {
+                    o.remove("src");
+                }
+            }
+        }
+        m.insert("icons".into(), icons);
     }
     if let (Some(ts), true) = (d.task_support, v == Version::V2025_11_25 && !ctx.req.modern) {
         m.insert("execution".into(), json!({"taskSupport": ts}));
@@ -694,6 +702,9 @@ fn finish(ctx: &Ctx, mut out: ToolOut) -> Value {
 
 /// The content defects, applied to whatever any tool produced.
 fn content_defects(ctx: &Ctx, out: &mut ToolOut) {
+    if out.structured.is_some() && ctx.has(Defect::StructuredWithoutText) {
+        out.content.retain(|c| c.get("type") != Some(&json!("text")));
+    }
     if out.is_error && ctx.has(Defect::ErrorResultEmpty) {
         out.content.clear();
     }
