@@ -208,6 +208,7 @@ fn legacy_script(version: &str) -> Vec<Step> {
     // Completion.
     s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/resource", "uri": "test://template/{id}/data"}, "argument": {"name": "id", "value": ""}})));
     s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "ru"}})));
+    s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "no_such_prompt"}, "argument": {"name": "x", "value": ""}})));
     // Batches.
     s.push(Step::Send(json!([{"jsonrpc": "2.0", "id": 900, "method": "ping"}, {"jsonrpc": "2.0", "id": 901, "method": "ping"}])));
     // Cancellation.

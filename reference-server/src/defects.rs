@@ -150,6 +150,7 @@ defects! {
     BlobBadBase64 => "blob-bad-base64": "binary resource contents carry a blob that is not valid base64",
     StructuredWithoutText => "structured-without-text": "tools returning structuredContent leave out the serialized JSON text block",
     IconMissingSrc => "icon-missing-src": "tool icons lack src (2025-11-25)",
+    CompletionUnknownRefAccepted => "completion-unknown-ref-accepted": "completion/complete for an unknown prompt or template returns empty values instead of -32602",
     // --- official-suite fixtures (cases/official) ---
     AudioContentWrongMimeType => "audio-content-wrong-mime-type": "audio content in tool results says audio/mpeg although the data is WAV",
     LoggingFixtureSilent => "logging-fixture-silent": "test_tool_with_logging sends no notifications/message",
