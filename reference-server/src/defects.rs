@@ -151,6 +151,7 @@ defects! {
     StructuredWithoutText => "structured-without-text": "tools returning structuredContent leave out the serialized JSON text block",
     IconMissingSrc => "icon-missing-src": "tool icons lack src (2025-11-25)",
     CompletionUnknownRefAccepted => "completion-unknown-ref-accepted": "completion/complete for an unknown prompt or template returns empty values instead of -32602",
+    InvalidMetaLogLevelAccepted => "invalid-meta-log-level-accepted": "a 2026-07-28 request whose _meta logLevel is not a log level is served (as if no level were given) instead of rejected with -32602",
     // --- official-suite fixtures (cases/official) ---
     AudioContentWrongMimeType => "audio-content-wrong-mime-type": "audio content in tool results says audio/mpeg although the data is WAV",
     LoggingFixtureSilent => "logging-fixture-silent": "test_tool_with_logging sends no notifications/message",

@@ -83,6 +83,7 @@ pub(crate) fn request_context(
         None => None,
         Some(l) => match l.as_str().and_then(LogLevel::parse) {
             Some(l) => Some(l),
+            None if conn.has(Defect::InvalidMetaLogLevelAccepted) => None,
             None => {
                 return Err(RpcError::invalid_params(format!(
                     "_meta[\"{META_LOG_LEVEL}\"]: unknown level {l}"
