@@ -501,6 +501,10 @@ pub enum Binding {
         /// The skip reason when nothing is there to bind (e.g. "the server lists no tools").
         #[serde(default)]
         skip: Option<String>,
+        /// Bind the first capture group of this regex in the (string) value instead,
+        /// e.g. a variable name of a URI template.
+        #[serde(default)]
+        capture: Option<String>,
     },
 }
 

@@ -961,10 +961,22 @@ impl<'a> Session<'a> {
             let found = value.pointer(binding.pointer());
             let bound = match binding {
                 Binding::Pointer(_) => found.cloned(),
-                Binding::Find { find, .. } => found
-                    .and_then(Value::as_array)
-                    .and_then(|items| items.iter().find(|item| matchers::satisfies(item, find)))
-                    .cloned(),
+                Binding::Find { find, capture, .. } => {
+                    let element = match found {
+                        Some(Value::Array(items)) => items.iter().find(|item| matchers::satisfies(item, find)).cloned(),
+                        Some(other) if find.is_empty() && capture.is_some() => Some(other.clone()),
+                        _ => None,
+                    };
+                    match capture {
+                        // The first capture group of the regex, in the bound string.
+                        Some(re) => element.and_then(|v| {
+                            let text = v.as_str()?.to_string();
+                            let re = regex::Regex::new(re).ok()?;
+                            re.captures(&text).and_then(|c| c.get(1)).map(|m| json!(m.as_str()))
+                        }),
+                        None => element,
+                    }
+                }
             };
             match bound {
                 Some(v) => {
@@ -1350,6 +1362,15 @@ mod tests {
         assert_eq!(verdict(steps, server(|_, _| None)).await.status, Status::Fail);
         let steps = r#"[{"value":"${init/capabilities}","expect":{"assert":[{"pointer":"/tools","exists":true}]}}]"#;
         assert_eq!(verdict(steps, server(|_, _| None)).await.status, Status::Pass);
+    }
+
+    #[tokio::test]
+    async fn capture_binds_a_regex_group_and_skips_without_a_match() {
+        let steps = r#"[{"value":"test://x/{id}/data","bind":{"var":{"pointer":"","capture":"\\{([a-z]+)\\}"}}},
+                        {"value":"${var}","expect":{"assert":[{"pointer":"","equals":"id"}]}}]"#;
+        assert_eq!(verdict(steps, server(|_, _| None)).await.status, Status::Pass);
+        let steps = r#"[{"value":"test://plain","bind":{"var":{"pointer":"","capture":"\\{([a-z]+)\\}","skip":"no variable"}}}]"#;
+        assert_eq!(verdict(steps, server(|_, _| None)).await, CaseVerdict { status: Status::Skip, message: "no variable".into() });
     }
 
     #[tokio::test]
