@@ -35,6 +35,8 @@ defects! {
     UndeclaredCapabilityServed => "tools-capability-undeclared": "serves tools but does not declare the tools capability",
     PromptsCapabilityUndeclared => "prompts-capability-undeclared": "serves prompts but does not declare the prompts capability",
     ResourcesCapabilityUndeclared => "resources-capability-undeclared": "serves resources but does not declare the resources capability",
+    LoggingCapabilityUndeclared => "logging-capability-undeclared": "accepts logging/setLevel but does not declare the logging capability",
+    CompletionsCapabilityUndeclared => "completions-capability-undeclared": "answers completion/complete but does not declare the completions capability",
     // --- JSON-RPC framing ---
     UnknownMethodWrongCode => "unknown-method-wrong-code": "unknown methods get -32603 instead of -32601",
     InvalidParamsWrongCode => "invalid-params-wrong-code": "invalid params get -32603 instead of -32602",

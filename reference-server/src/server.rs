@@ -964,6 +964,8 @@ pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
         (Defect::UndeclaredCapabilityServed, "tools"),
         (Defect::PromptsCapabilityUndeclared, "prompts"),
         (Defect::ResourcesCapabilityUndeclared, "resources"),
+        (Defect::LoggingCapabilityUndeclared, "logging"),
+        (Defect::CompletionsCapabilityUndeclared, "completions"),
     ] {
         if d.has(defect)
             && let Some(o) = caps.as_object_mut()
