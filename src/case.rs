@@ -214,6 +214,15 @@ pub struct Step {
     /// `{"status", "headers", "content_type", "body", "json", "events", "messages", "complete"}`.
     #[serde(default)]
     pub http: Option<HttpSpec>,
+    /// Run nested steps once per element of a bound array (e.g. every listed tool).
+    #[serde(default)]
+    pub for_each: Option<ForEachSpec>,
+    /// No notification of this method arrives (none unconsumed so far, none in the window).
+    #[serde(default)]
+    pub no_notification: Option<NoNotificationSpec>,
+    /// A value built from bindings (`${init/capabilities}`), judged by `expect`.
+    #[serde(default)]
+    pub value: Option<Value>,
 
     /// What the response (or awaited message) must look like.
     #[serde(default)]
@@ -245,6 +254,9 @@ impl Step {
             self.close.is_some(),
             self.sleep_ms.is_some(),
             self.http.is_some(),
+            self.for_each.is_some(),
+            self.no_notification.is_some(),
+            self.value.is_some(),
         ]
         .into_iter()
         .filter(|b| *b)
@@ -371,6 +383,47 @@ pub struct WaitSpec {
     pub skip_if_absent: Option<String>,
 }
 
+/// `for_each`: the nested steps run once per element of the array bound at `in`
+/// (`name` or `name/pointer`) that satisfies `where`, with the element bound as `as`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForEachSpec {
+    #[serde(rename = "in")]
+    pub in_: String,
+    #[serde(rename = "as")]
+    pub as_: String,
+    #[serde(default, rename = "where")]
+    pub where_: Vec<Assertion>,
+    /// At most this many elements are visited (bounded work on a server with many).
+    #[serde(default = "default_for_each_max")]
+    pub max: usize,
+    /// When no element matches, or a nested step skipped for every element (a skip inside
+    /// the loop skips that element only): skip the case with this reason.
+    #[serde(default)]
+    pub skip: Option<String>,
+    /// Stop after the first element for which every nested step ran.
+    #[serde(default)]
+    pub first: bool,
+    pub steps: Vec<Step>,
+}
+
+fn default_for_each_max() -> usize {
+    50
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoNotificationSpec {
+    pub method: String,
+    pub within_ms: u64,
+    /// Only notifications satisfying these count (pointers into the whole message).
+    #[serde(default, rename = "where")]
+    pub where_: Vec<Assertion>,
+    /// Only notifications that arrive from this step on count (not those already received).
+    #[serde(default)]
+    pub new_only: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WaitKind {
@@ -444,6 +497,10 @@ pub struct Assertion {
     /// The value validates against this JSON Schema (e.g. a tool's bound `outputSchema`).
     #[serde(default)]
     pub valid_against: Option<Value>,
+    /// The elements of the array at `pointer` are unique by the value at this pointer
+    /// (relative to each element; "" for the whole element).
+    #[serde(default)]
+    pub unique_by: Option<String>,
     /// Every element of the array at `pointer` satisfies these (pointers relative to the element).
     #[serde(default)]
     pub each: Option<Vec<Assertion>>,
@@ -494,6 +551,10 @@ pub enum Binding {
         /// The skip reason when nothing is there to bind (e.g. "the server lists no tools").
         #[serde(default)]
         skip: Option<String>,
+        /// Bind the first capture group of this regex in the (string) value instead,
+        /// e.g. a variable name of a URI template.
+        #[serde(default)]
+        capture: Option<String>,
     },
 }
 
@@ -556,28 +617,34 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, LoadError> {
             return Err(err(&format!("{at}{}", first.instance_path()), first.to_string()));
         }
         let mut case: Case = serde_json::from_value(item).map_err(|e| err(&at, e.to_string()))?;
-        for (s, step) in case.steps.iter().enumerate() {
-            if step.action_count() != 1 {
-                return Err(err(&format!("{at}/steps/{s}"), "a step needs exactly one action".into()));
-            }
-        }
-        for (s, step) in case.steps.iter().enumerate() {
-            for (a, assertion) in step.expect.iter().flat_map(|e| e.assert.iter()).enumerate() {
-                if let Some(re) = &assertion.regex {
-                    regex::Regex::new(re)
-                        .map_err(|e| err(&format!("{at}/steps/{s}/expect/assert/{a}/regex"), e.to_string()))?;
-                }
-            }
-            for (name, binding) in &step.bind {
-                if let Binding::Capture { regex, .. } = binding {
-                    regex::Regex::new(regex).map_err(|e| err(&format!("{at}/steps/{s}/bind/{name}/regex"), e.to_string()))?;
-                }
-            }
-        }
+        check_steps(&case.steps, &format!("{at}/steps"), &err)?;
         case.source = PathBuf::from(file);
         cases.push(case);
     }
     Ok(cases)
+}
+
+/// Every step (nested `for_each` steps too) has exactly one action and valid regexes.
+fn check_steps(steps: &[Step], at: &str, err: &dyn Fn(&str, String) -> LoadError) -> Result<(), LoadError> {
+    for (s, step) in steps.iter().enumerate() {
+        if step.action_count() != 1 {
+            return Err(err(&format!("{at}/{s}"), "a step needs exactly one action".into()));
+        }
+        for (a, assertion) in step.expect.iter().flat_map(|e| e.assert.iter()).enumerate() {
+            if let Some(re) = &assertion.regex {
+                regex::Regex::new(re).map_err(|e| err(&format!("{at}/{s}/expect/assert/{a}/regex"), e.to_string()))?;
+            }
+        }
+        for (name, binding) in &step.bind {
+            if let Binding::Capture { regex, .. } = binding {
+                regex::Regex::new(regex).map_err(|e| err(&format!("{at}/{s}/bind/{name}/regex"), e.to_string()))?;
+            }
+        }
+        if let Some(f) = &step.for_each {
+            check_steps(&f.steps, &format!("{at}/{s}/for_each/steps"), err)?;
+        }
+    }
+    Ok(())
 }
 
 /// Load every `*.json` under `dir`, sorted by path; ids must be unique.

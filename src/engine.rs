@@ -7,7 +7,7 @@
 //! everything it sends or waits for goes through the `Transport` it is given, and
 //! every wait has a deadline.
 
-use crate::case::{Binding, Case, Expect, HttpSpec, Outcome, Setup, Step, WaitKind};
+use crate::case::{Binding, Case, Expect, ForEachSpec, HttpSpec, Outcome, Setup, Step, WaitKind};
 use crate::check::session_rules::SessionRules;
 use crate::check::{matchers, synth};
 use crate::schema::{SchemaSet, Sender};
@@ -289,6 +289,25 @@ impl<'a> Session<'a> {
         if let Some(h) = &step.http {
             return self.http_step(step, h, level, label).await;
         }
+        if let Some(f) = &step.for_each {
+            return self.for_each(f, label).await;
+        }
+        if let Some(n) = &step.no_notification {
+            let mut filters = Vec::with_capacity(n.where_.len());
+            for a in &n.where_ {
+                filters.push(self.substitute_assertion(a)?);
+            }
+            let from = if n.new_only { self.server_messages.len() } else { self.consumed };
+            return self.no_notification(&n.method, &filters, from, Duration::from_millis(n.within_ms).min(self.ctx.timeout), level, label).await;
+        }
+        if let Some(v) = &step.value {
+            let value = self.substitute(v)?;
+            self.skip_unless(step, &value)?;
+            if let Some(expect) = &step.expect {
+                self.judge_value(expect, &value, level, label)?;
+            }
+            return self.bind(step, &value);
+        }
         if let Some(ms) = step.sleep_ms {
             let until = Instant::now() + Duration::from_millis(ms);
             while Instant::now() < until {
@@ -296,6 +315,87 @@ impl<'a> Session<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `for_each`: the nested steps once per matching element of a bound array, with
+    /// the element bound under `as`. Nothing matching is a skip: a rule exercised on
+    /// nothing has not passed.
+    async fn for_each(&mut self, f: &ForEachSpec, label: &str) -> Flow<()> {
+        let items = match self.lookup(&f.in_)? {
+            Value::Array(items) => items,
+            other => {
+                self.fail(Level::Must, format!("case error: `{}` is not an array: {}", f.in_, matchers::short(&other)));
+                return Err(Stop::Abort);
+            }
+        };
+        let mut filters = Vec::with_capacity(f.where_.len());
+        for a in &f.where_ {
+            filters.push(self.substitute_assertion(a)?);
+        }
+        let (mut visited, mut completed, mut last_skip) = (0, 0, None);
+        'items: for item in items.into_iter().filter(|item| matchers::satisfies(item, &filters)).take(f.max) {
+            visited += 1;
+            let name = ["name", "uri", "uriTemplate"]
+                .iter()
+                .find_map(|k| item.get(*k).and_then(Value::as_str))
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("#{visited}"));
+            self.bindings.insert(f.as_.clone(), item);
+            for (i, step) in f.steps.iter().enumerate() {
+                let inner = step.label.clone().unwrap_or_else(|| format!("step {}", i + 1));
+                let sub = format!("{label} [{} {name}] {inner}", f.as_);
+                self.transport.transcript().note(sub.clone());
+                match Box::pin(self.run_step(step, &sub)).await {
+                    Ok(()) => {}
+                    // The rule does not apply to this element: go on with the next.
+                    Err(Stop::Skip(reason)) => {
+                        self.transport.transcript().note(format!("{sub}: not applicable: {reason}"));
+                        last_skip = Some(reason);
+                        continue 'items;
+                    }
+                    Err(stop) => return Err(stop),
+                }
+            }
+            completed += 1;
+            if f.first {
+                break;
+            }
+        }
+        if completed == 0 {
+            let reason = match (&f.skip, last_skip) {
+                (Some(s), _) => s.clone(),
+                (None, Some(r)) if visited > 0 => r,
+                _ => format!("nothing to act on: no element of `{}` matches", f.in_),
+            };
+            return Err(Stop::Skip(reason));
+        }
+        Ok(())
+    }
+
+    /// `no_notification`: no notification of `method` (satisfying `where`, if given) is
+    /// waiting unconsumed, and none arrives in the window.
+    async fn no_notification(&mut self, method: &str, filters: &[crate::case::Assertion], from: usize, wait: Duration, level: Level, label: &str) -> Flow<()> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let seen = self.server_messages[from.max(self.consumed)..]
+                .iter()
+                .find(|m| {
+                    m.method() == Some(method)
+                        && matches!(m.kind, Kind::Notification { .. })
+                        && m.value.as_ref().is_some_and(|v| matchers::satisfies(v, filters))
+                })
+                .map(|m| preview(&m.raw));
+            if let Some(text) = seen {
+                self.fail(level, format!("{label}: expected no {method} notification, got {text}"));
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Ok(());
+            }
+            if let Some(msg) = self.pump(deadline).await? {
+                self.file_response(msg);
+            }
+        }
     }
 
     /// `skip_unless`: the rule does not apply to what the server chose.
@@ -925,10 +1025,22 @@ impl<'a> Session<'a> {
                     }
                     captured
                 }
-                Binding::Find { find, .. } => found
-                    .and_then(Value::as_array)
-                    .and_then(|items| items.iter().find(|item| matchers::satisfies(item, find)))
-                    .cloned(),
+                Binding::Find { find, capture, .. } => {
+                    let element = match found {
+                        Some(Value::Array(items)) => items.iter().find(|item| matchers::satisfies(item, find)).cloned(),
+                        Some(other) if find.is_empty() && capture.is_some() => Some(other.clone()),
+                        _ => None,
+                    };
+                    match capture {
+                        // The first capture group of the regex, in the bound string.
+                        Some(re) => element.and_then(|v| {
+                            let text = v.as_str()?.to_string();
+                            let re = regex::Regex::new(re).ok()?;
+                            re.captures(&text).and_then(|c| c.get(1)).map(|m| json!(m.as_str()))
+                        }),
+                        None => element,
+                    }
+                }
             };
             match bound {
                 Some(v) => {
@@ -1336,6 +1448,64 @@ mod tests {
         let v = run_case(&case(steps), &ctx(), &mut t).await;
         assert_eq!(v.status, Status::Pass, "{}", v.message);
         assert!(t.transcript.entries().iter().any(|e| e.raw.contains(r#""name":"t","arguments":{}"#)));
+    }
+
+    #[tokio::test]
+    async fn for_each_visits_matching_elements_and_skips_only_inapplicable_ones() {
+        let t = server(|m, msg| {
+            (m == "tools/list").then(|| {
+                let tools = json!([{"name": "a", "inputSchema": {"type": "object"}, "title": "A"}, {"name": "b", "inputSchema": {"type": "object"}, "title": "B"}, {"name": "c", "inputSchema": {"type": "object"}}]);
+                vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": {"tools": tools}}).to_string()]
+            })
+        });
+        let steps = r#"[{"paginate":{"method":"tools/list","items":"tools"},"bind":{"tools":"/items"}},
+            {"for_each":{"in":"tools","as":"tool","where":[{"pointer":"/title","exists":true}],"steps":[
+              {"request":{"method":"tools/call","params":{"name":"${tool/name}"}},
+               "skip_unless":{"assert":[{"pointer":"/result/isError","exists":true}],"because":"not an error"}}]}}]"#;
+        let mut t = t;
+        let v = run_case(&case(steps), &ctx(), &mut t).await;
+        assert_eq!(v, CaseVerdict { status: Status::Skip, message: "not an error".into() }, "no element applied");
+        let calls = t.transcript.entries().iter().filter(|e| e.dir == Dir::Out && e.raw.contains("tools/call")).count();
+        assert_eq!(calls, 2, "only the elements matching `where` are visited");
+    }
+
+    #[tokio::test]
+    async fn no_notification_fails_on_a_matching_notification_only() {
+        let updating = |m: &str, msg: &Value| {
+            if m == "initialize" {
+                let caps = json!({"resources": {"subscribe": true}});
+                let result = json!({"protocolVersion": msg["params"]["protocolVersion"], "capabilities": caps, "serverInfo": {"name": "s", "version": "1"}});
+                return Some(vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}).to_string()]);
+            }
+            (m == "ping").then(|| {
+                vec![
+                    json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": "x://a"}}).to_string(),
+                    json!({"jsonrpc": "2.0", "id": msg["id"], "result": {}}).to_string(),
+                ]
+            })
+        };
+        let quiet = r#"[{"request":{"method":"ping"}},{"no_notification":{"method":"notifications/resources/updated","within_ms":20,"where":[{"pointer":"/params/uri","equals":"x://b"}]}}]"#;
+        let v = verdict(quiet, server(updating)).await;
+        assert_eq!(v.status, Status::Pass, "{}", v.message);
+        let loud = r#"[{"request":{"method":"ping"}},{"no_notification":{"method":"notifications/resources/updated","within_ms":20}}]"#;
+        assert_eq!(verdict(loud, server(updating)).await.status, Status::Fail);
+    }
+
+    #[tokio::test]
+    async fn a_value_step_judges_bound_values() {
+        let steps = r#"[{"value":"${init/capabilities}","expect":{"assert":[{"pointer":"/prompts","exists":true}]}}]"#;
+        assert_eq!(verdict(steps, server(|_, _| None)).await.status, Status::Fail);
+        let steps = r#"[{"value":"${init/capabilities}","expect":{"assert":[{"pointer":"/tools","exists":true}]}}]"#;
+        assert_eq!(verdict(steps, server(|_, _| None)).await.status, Status::Pass);
+    }
+
+    #[tokio::test]
+    async fn capture_binds_a_regex_group_and_skips_without_a_match() {
+        let steps = r#"[{"value":"test://x/{id}/data","bind":{"var":{"pointer":"","capture":"\\{([a-z]+)\\}"}}},
+                        {"value":"${var}","expect":{"assert":[{"pointer":"","equals":"id"}]}}]"#;
+        assert_eq!(verdict(steps, server(|_, _| None)).await.status, Status::Pass);
+        let steps = r#"[{"value":"test://plain","bind":{"var":{"pointer":"","capture":"\\{([a-z]+)\\}","skip":"no variable"}}}]"#;
+        assert_eq!(verdict(steps, server(|_, _| None)).await, CaseVerdict { status: Status::Skip, message: "no variable".into() });
     }
 
     #[tokio::test]

@@ -125,6 +125,9 @@ pub(crate) fn complete(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, 
         "ref/prompt" => PROMPTS.iter().any(|p| p.name == ref_name),
         _ => TEMPLATES.iter().any(|t| t.uri_template == ref_name),
     };
+    if !known && ctx.has(Defect::CompletionUnknownRefAccepted) {
+        return Ok(json!({"completion": {"values": [], "total": 0, "hasMore": false}}));
+    }
     if !known {
         return Err(RpcError::invalid_params(format!(
             "completion/complete: unknown {ref_type} {ref_name}"

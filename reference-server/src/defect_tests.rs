@@ -205,9 +205,20 @@ fn legacy_script(version: &str) -> Vec<Step> {
         "prompts/get",
         json!({"name": "no_such_prompt"}),
     ));
+    for (name, args) in [
+        ("test_prompt_with_arguments", json!({"arg1": "a", "arg2": "b"})),
+        ("test_prompt_with_embedded_resource", json!({"resourceUri": "test://static-text"})),
+        ("test_prompt_with_image", json!({})),
+    ] {
+        s.push(req(next(), "prompts/get", json!({"name": name, "arguments": args})));
+    }
+    for name in ["test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums"] {
+        s.push(call(next(), name, json!({})));
+    }
     // Completion.
     s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/resource", "uri": "test://template/{id}/data"}, "argument": {"name": "id", "value": ""}})));
     s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "ru"}})));
+    s.push(req(next(), "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "no_such_prompt"}, "argument": {"name": "x", "value": ""}})));
     // Batches.
     s.push(Step::Send(json!([{"jsonrpc": "2.0", "id": 900, "method": "ping"}, {"jsonrpc": "2.0", "id": 901, "method": "ping"}])));
     // Cancellation.
@@ -352,6 +363,38 @@ fn modern_script() -> Vec<Step> {
             10,
             "resources/read",
             json!({"_meta": meta(json!({})), "uri": "test://nope"}),
+        ),
+        req(11, "ping", json!({"_meta": meta(json!({}))})),
+        req(
+            17,
+            "tools/list",
+            json!({"_meta": meta(json!({})), "cursor": crate::pagination::encode("tools", 12)}),
+        ),
+        req(
+            15,
+            "tools/call",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}, "name": "test_input_required_result_request_state"}),
+        ),
+        req(
+            16,
+            "tools/call",
+            json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots", "inputResponses": {"client_roots": 7}}),
+        ),
+        req(
+            13,
+            "tools/call",
+            json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots"}),
+        ),
+        req(
+            14,
+            "tools/call",
+            json!({"_meta": meta(json!({})), "name": "test_input_required_result_list_roots",
+                   "inputResponses": {"client_roots": {"roots": []}, "extra": {}}}),
+        ),
+        req(
+            12,
+            "server/discover",
+            json!({"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}),
         ),
     ]
 }

@@ -33,6 +33,10 @@ defects! {
     DoubleInitializeAccepted => "double-initialize-accepted": "accepts a second initialize on the same connection",
     MissingCapabilities => "missing-capabilities": "the initialize result lacks capabilities",
     UndeclaredCapabilityServed => "tools-capability-undeclared": "serves tools but does not declare the tools capability",
+    PromptsCapabilityUndeclared => "prompts-capability-undeclared": "serves prompts but does not declare the prompts capability",
+    ResourcesCapabilityUndeclared => "resources-capability-undeclared": "serves resources but does not declare the resources capability",
+    LoggingCapabilityUndeclared => "logging-capability-undeclared": "accepts logging/setLevel but does not declare the logging capability",
+    CompletionsCapabilityUndeclared => "completions-capability-undeclared": "answers completion/complete but does not declare the completions capability",
     // --- JSON-RPC framing ---
     UnknownMethodWrongCode => "unknown-method-wrong-code": "unknown methods get -32603 instead of -32601",
     InvalidParamsWrongCode => "invalid-params-wrong-code": "invalid params get -32603 instead of -32602",
@@ -157,6 +161,38 @@ defects! {
     AuthMalformedHeaderAccepted => "auth-malformed-header-accepted": "with --auth, a malformed Authorization header is served as if authorized",
     AuthChallengeWithoutScope => "auth-challenge-without-scope": "with --auth, the WWW-Authenticate challenge lacks scope",
     AuthNoAuthorizationServerMetadata => "auth-no-authorization-server-metadata": "with --auth, /.well-known/oauth-authorization-server answers 404",
+    // --- tool content (the case library's content checks) ---
+    AudioBadBase64 => "audio-bad-base64": "audio content in tool results carries data that is not valid base64",
+    EmbeddedResourceMissingUri => "embedded-resource-missing-uri": "embedded resources in tool results lack their uri",
+    ResourceLinkMissingName => "resource-link-missing-name": "resource_link content in tool results lacks name",
+    ErrorResultEmpty => "error-result-empty": "tool execution errors (isError: true) carry an empty content array",
+    BlobBadBase64 => "blob-bad-base64": "binary resource contents carry a blob that is not valid base64",
+    StructuredWithoutText => "structured-without-text": "tools returning structuredContent leave out the serialized JSON text block",
+    IconMissingSrc => "icon-missing-src": "tool icons lack src (2025-11-25)",
+    CompletionUnknownRefAccepted => "completion-unknown-ref-accepted": "completion/complete for an unknown prompt or template returns empty values instead of -32602",
+    InvalidMetaLogLevelAccepted => "invalid-meta-log-level-accepted": "a 2026-07-28 request whose _meta logLevel is not a log level is served (as if no level were given) instead of rejected with -32602",
+    // --- official-suite fixtures (cases/official) ---
+    AudioContentWrongMimeType => "audio-content-wrong-mime-type": "audio content in tool results says audio/mpeg although the data is WAV",
+    LoggingFixtureSilent => "logging-fixture-silent": "test_tool_with_logging sends no notifications/message",
+    SamplingFixtureNoRequest => "sampling-fixture-no-request": "test_sampling answers without sending sampling/createMessage",
+    ElicitationFixtureNoRequest => "elicitation-fixture-no-request": "test_elicitation answers without sending elicitation/create",
+    Sep1034DefaultMissing => "sep1034-default-missing": "test_elicitation_sep1034_defaults leaves default out of age",
+    Sep1330EnumVariantMissing => "sep1330-enum-variant-missing": "test_elicitation_sep1330_enums sends titledSingle as a plain enum (no oneOf)",
+    JsonSchema2106KeywordsStripped => "json-schema-2106-keywords-stripped": "json_schema_2020_12_tool is listed without allOf, if/then/else and the $anchor of $defs.address (2026-07-28)",
+    JsonSchemaKeywordsStripped => "json-schema-keywords-stripped": "json_schema_2020_12_tool is listed without $schema, $defs and additionalProperties",
+    StaticTextMissingMimeType => "static-text-missing-mime-type": "test://static-text contents lack mimeType",
+    StaticBinaryAsText => "static-binary-as-text": "test://static-binary is returned as text instead of blob",
+    UnsubscribeFails => "unsubscribe-fails": "resources/unsubscribe returns an error",
+    PromptArgsNotSubstituted => "prompt-args-not-substituted": "test_prompt_with_arguments returns its template text without the argument values",
+    PromptEmbeddedResourceMissing => "prompt-embedded-resource-missing": "test_prompt_with_embedded_resource returns only its text message",
+    PromptImageMissingData => "prompt-image-missing-data": "test_prompt_with_image's image content lacks data",
+    MetaMissingAccepted => "meta-missing-accepted": "2026-07-28 requests whose _meta lacks io.modelcontextprotocol/clientCapabilities are served as if it were empty",
+    ClientInfoRequired => "client-info-required": "2026-07-28 requests whose _meta lacks io.modelcontextprotocol/clientInfo get -32602, though clientInfo is optional",
+    RemovedMethodsServed => "removed-methods-served": "ping and logging/setLevel, removed in 2026-07-28, are still served on 2026-07-28 requests",
+    MrtrRequestStateDropped => "mrtr-request-state-dropped": "2026-07-28 InputRequiredResults carry no requestState",
+    MrtrExtraResponsesRejected => "mrtr-extra-responses-rejected": "2026-07-28 inputResponses keys the server did not ask for make the request fail instead of being ignored",
+    MrtrCompleteAtOnce => "mrtr-complete-at-once": "2026-07-28 tools and prompts that need client input complete on the first call without an InputRequiredResult, as if every input were answered empty",
+    MrtrOnListRequests => "mrtr-on-list-requests": "2026-07-28 tools/list, prompts/list, resources/list and resources/templates/list answer resultType \"input_required\"",
 }
 
 impl Defect {
@@ -180,32 +216,36 @@ impl fmt::Display for Defect {
     }
 }
 
+const WORDS: usize = 4;
+
 const _: () = assert!(
-    TABLE.len() <= 128,
-    "the Defects bit set holds at most 128 defects"
+    TABLE.len() <= WORDS * 64,
+    "the Defects bit set holds at most 256 defects"
 );
 
 /// The set of defects switched on for one server.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Defects(u128);
+pub struct Defects([u64; WORDS]);
 
 impl Defects {
     pub fn none() -> Self {
-        Defects(0)
+        Defects([0; WORDS])
     }
     pub fn with(mut self, d: Defect) -> Self {
         self.insert(d);
         self
     }
     pub fn insert(&mut self, d: Defect) {
-        self.0 |= 1u128 << (d as u32);
+        let i = d as usize;
+        self.0[i / 64] |= 1u64 << (i % 64);
     }
     #[inline]
     pub fn has(&self, d: Defect) -> bool {
-        self.0 & (1u128 << (d as u32)) != 0
+        let i = d as usize;
+        self.0[i / 64] & (1u64 << (i % 64)) != 0
     }
     pub fn is_empty(&self) -> bool {
-        self.0 == 0
+        self.0.iter().all(|w| *w == 0)
     }
     /// Parses names; the error names the first unknown one.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {

@@ -41,12 +41,6 @@ pub fn wav_base64() -> String {
     STANDARD.encode(wav_bytes())
 }
 
-/// The bytes behind `test://static-binary`: 256 bytes 0..=255.
-pub fn binary_blob_base64() -> String {
-    let bytes: Vec<u8> = (0..=255u8).collect();
-    STANDARD.encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,8 +74,12 @@ pub(crate) fn request_context(
             ));
         }
     };
+    if conn.has(Defect::ClientInfoRequired) && !meta.contains_key("io.modelcontextprotocol/clientInfo") {
+        return Err(RpcError::invalid_params("_meta[\"io.modelcontextprotocol/clientInfo\"] is required"));
+    }
     let caps = match meta.get(META_CLIENT_CAPABILITIES) {
         Some(c @ Value::Object(_)) => c.clone(),
+        None if conn.has(Defect::MetaMissingAccepted) => json!({}),
         _ => {
             return Err(RpcError::invalid_params(format!(
                 "_meta[\"{META_CLIENT_CAPABILITIES}\"] (object) is required on every request"
@@ -86,6 +90,7 @@ pub(crate) fn request_context(
         None => None,
         Some(l) => match l.as_str().and_then(LogLevel::parse) {
             Some(l) => Some(l),
+            None if conn.has(Defect::InvalidMetaLogLevelAccepted) => None,
             None => {
                 return Err(RpcError::invalid_params(format!(
                     "_meta[\"{META_LOG_LEVEL}\"]: unknown level {l}"
@@ -168,6 +173,13 @@ pub(crate) fn decorate_result(conn: &Connection, req: &Req, result: &mut Value) 
     };
     if !obj.contains_key("resultType") && !conn.has(Defect::MissingResultType) {
         obj.insert("resultType".into(), json!("complete"));
+    }
+    let listing = matches!(
+        req.method.as_str(),
+        "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list"
+    );
+    if listing && conn.has(Defect::MrtrOnListRequests) {
+        obj.insert("resultType".into(), json!("input_required"));
     }
     let complete = obj
         .get("resultType")
@@ -272,7 +284,13 @@ pub(crate) fn verify_state(req: &Req, name: &str) -> Result<Option<String>, RpcE
 /// `requestState` carrying `stage`.
 pub(crate) fn input_required(ctx: &Ctx, requests: Value, stage: &str) -> Value {
     let name = ctx.req.input_name.clone();
-    json!({"resultType": "input_required", "inputRequests": requests, "requestState": mint_state(&ctx.req, &name, stage)})
+    let mut result = json!({"resultType": "input_required", "inputRequests": requests});
+    // A single-round request needs no state: the retry's inputResponses say it all. A
+    // staged one carries its integrity-checked stage (unless the defect drops it).
+    if !stage.is_empty() && !ctx.has(Defect::MrtrRequestStateDropped) {
+        result["requestState"] = json!(mint_state(&ctx.req, &name, stage));
+    }
+    result
 }
 
 // ---- subscriptions/listen ----

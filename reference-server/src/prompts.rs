@@ -203,7 +203,12 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
                 )
                 .with_data(json!({"requiredCapabilities": {"elicitation": {}}})));
             }
-            let Some(answer) = ctx.req.input_responses.get("user_context") else {
+            let at_once = json!({});
+            let answer = match ctx.req.input_responses.get("user_context") {
+                None if ctx.has(Defect::MrtrCompleteAtOnce) => Some(&at_once),
+                other => other,
+            };
+            let Some(answer) = answer else {
                 let request = json!({"user_context": {"method": "elicitation/create", "params": {
                     "mode": "form",
                     "message": "What context should the prompt use?",
@@ -239,6 +244,24 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
         }
         _ => vec![user_text("ok")],
     };
+    match name {
+        "test_prompt_with_arguments" if ctx.has(Defect::PromptArgsNotSubstituted) => {
+            messages = vec![user_text("Prompt with arguments: arg1='{arg1}', arg2='{arg2}'")];
+        }
+        "test_prompt_with_embedded_resource" if ctx.has(Defect::PromptEmbeddedResourceMissing) => {
+            messages.retain(|m| m.pointer("/content/type") != Some(&json!("resource")));
+        }
+        "test_prompt_with_image" if ctx.has(Defect::PromptImageMissingData) => {
+            for m in &mut messages {
+                if let Some(c) = m.get_mut("content").and_then(Value::as_object_mut)
+                    && c.get("type") == Some(&json!("image"))
+                {
+                    c.remove("data");
+                }
+            }
+        }
+        _ => {}
+    }
     if ctx.has(Defect::PromptBadRole)
         && let Some(first) = messages.first_mut()
     {

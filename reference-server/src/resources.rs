@@ -58,8 +58,8 @@ const STATIC: &[Static] = &[
         uri: "test://static-binary",
         name: "static-binary",
         title: "Static binary",
-        description: "256 bytes 0x00..0xff, base64",
-        mime: "application/octet-stream",
+        description: "A small PNG image (the official suite's documented fixture), base64",
+        mime: "image/png",
     },
     Static {
         uri: WATCHED,
@@ -260,7 +260,7 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
             "test://static-text" => {
                 Ok("This is the content of the static text resource.".to_string())
             }
-            "test://static-binary" => Err(media::binary_blob_base64()),
+            "test://static-binary" => Err(media::PNG_BASE64.to_string()),
             WATCHED => Ok(format!(
                 "Watched resource, revision {}",
                 ctx.conn.config().hub.watched_revision()
@@ -292,7 +292,8 @@ fn contents_of(ctx: &Ctx, uri: &str) -> Option<(String, Result<String, String>)>
             };
             let body = match t.name {
                 "template-data" => {
-                    json!({"id": get("id"), "data": format!("Data for item {}", get("id"))})
+                    // The official suite's documented text (member order kept: preserve_order).
+                    json!({"id": get("id"), "templateTest": true, "data": format!("Data for ID: {}", get("id"))})
                         .to_string()
                 }
                 "user" => {
@@ -349,8 +350,18 @@ pub(crate) fn read(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcE
         uri
     };
     let mut c = Map::new();
+    let fixture = shown_uri.as_str();
     c.insert("uri".into(), json!(shown_uri));
-    c.insert("mimeType".into(), json!(mime));
+    if !(fixture == "test://static-text" && ctx.has(Defect::StaticTextMissingMimeType)) {
+        c.insert("mimeType".into(), json!(mime));
+    }
+    let body = match body {
+        Err(_) if fixture == "test://static-binary" && ctx.has(Defect::StaticBinaryAsText) => {
+            Ok("(binary data shown as text)".to_string())
+        }
+        Err(_) if ctx.has(Defect::BlobBadBase64) => Err("this is *not* base64!".to_string()),
+        other => other,
+    };
     match body {
         Ok(text) => c.insert("text".into(), json!(text)),
         Err(blob) => c.insert("blob".into(), json!(blob)),
@@ -371,7 +382,9 @@ pub(crate) fn subscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value,
     let start_ticker = {
         let mut s = ctx.conn.state();
         s.subscriptions.insert(uri.clone());
-        let start = uri == WATCHED && !s.watch_ticker;
+        // With updated-without-subscription, a subscription to any resource starts the
+        // ticker, whose updates of the watched resource then reach this client unasked.
+        let start = (uri == WATCHED || ctx.has(Defect::UpdatedWithoutSubscription)) && !s.watch_ticker;
         if start {
             s.watch_ticker = true;
         }
@@ -385,6 +398,9 @@ pub(crate) fn subscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value,
 
 pub(crate) fn unsubscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
     let uri = uri_param(params, "resources/unsubscribe")?;
+    if ctx.has(Defect::UnsubscribeFails) {
+        return Err(RpcError::internal("resources/unsubscribe failed"));
+    }
     if !ctx.has(Defect::UnsubscribeIgnored) {
         ctx.conn.state().subscriptions.remove(&uri);
     }
@@ -399,7 +415,8 @@ async fn ticker(conn: Connection) {
         delay = Duration::from_secs(2);
         {
             let mut s = conn.state();
-            if s.closed || !s.subscriptions.contains(WATCHED) {
+            let unasked = conn.has(Defect::UpdatedWithoutSubscription) && !s.subscriptions.is_empty();
+            if s.closed || !(s.subscriptions.contains(WATCHED) || unasked) {
                 s.watch_ticker = false;
                 return;
             }

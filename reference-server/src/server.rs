@@ -794,7 +794,8 @@ impl Connection {
         match method {
             "logging/setLevel" if !modern && ctx.has(Defect::SetLevelError) => now(Err(RpcError::internal("logging/setLevel failed"))),
             "resources/subscribe" if !modern && ctx.has(Defect::SubscribeError) => now(Err(RpcError::internal("subscribe failed"))),
-            "ping" if !modern => now(Ok(json!({}))),
+            "ping" if !modern || ctx.has(Defect::RemovedMethodsServed) => now(Ok(json!({}))),
+            "logging/setLevel" if modern && ctx.has(Defect::RemovedMethodsServed) => now(self.set_level(&params)),
             "initialize" if !modern => now(Err(RpcError::invalid_request("already initialized"))),
             "tools/list" => now(tools::list(ctx, &params)),
             "tools/call" => tools::call(ctx, params),
@@ -962,6 +963,26 @@ pub(crate) fn server_info(version: Version) -> Value {
 }
 
 pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
+    let mut caps = declared_capabilities(version, d);
+    // The capability-honesty defects: the feature is still served, just not declared.
+    for (defect, key) in [
+        (Defect::UndeclaredCapabilityServed, "tools"),
+        (Defect::PromptsCapabilityUndeclared, "prompts"),
+        (Defect::ResourcesCapabilityUndeclared, "resources"),
+        (Defect::LoggingCapabilityUndeclared, "logging"),
+        (Defect::CompletionsCapabilityUndeclared, "completions"),
+    ] {
+        if d.has(defect)
+            && let Some(o) = caps.as_object_mut()
+        {
+            o.remove(key);
+        }
+    }
+    caps
+}
+
+fn declared_capabilities(version: Version, d: Defects) -> Value {
+    let _ = d;
     let mut caps = Map::new();
     if !version.is_legacy() {
         caps.insert("tools".into(), json!({"listChanged": true}));
@@ -980,9 +1001,7 @@ pub(crate) fn server_capabilities(version: Version, d: Defects) -> Value {
         "resources".into(),
         json!({"subscribe": true, "listChanged": true}),
     );
-    if !d.has(Defect::UndeclaredCapabilityServed) {
-        caps.insert("tools".into(), json!({"listChanged": true}));
-    }
+    caps.insert("tools".into(), json!({"listChanged": true}));
     if version >= Version::V2025_03_26 {
         caps.insert("completions".into(), json!({}));
     }
@@ -1157,11 +1176,21 @@ impl Ctx {
             return Err(ClientError::NoCapability(cap));
         }
         if self.req.modern {
+            let asked = |k: &String| asks.iter().any(|(_, key, ..)| key == k);
+            if self.has(Defect::MrtrExtraResponsesRejected)
+                && self.req.input_responses.keys().any(|k| !asked(k))
+            {
+                return Err(ClientError::Rejected(json!({"code": -32602})));
+            }
             let mut missing = Map::new();
             let mut answers = Vec::new();
             for (_, key, method, params) in &asks {
-                match self.req.input_responses.get(*key) {
+                // An answer that is not a result object (a number, a string) is no
+                // answer: the input is asked for again.
+                let valid = |a: &&Value| a.is_object() || self.has(Defect::MrtrAcceptsInvalidResponses);
+                match self.req.input_responses.get(*key).filter(valid) {
                     Some(a) => answers.push(a.clone()),
+                    None if self.has(Defect::MrtrCompleteAtOnce) => answers.push(Value::Null),
                     None => {
                         missing
                             .insert(key.to_string(), json!({"method": method, "params": params}));

@@ -124,32 +124,36 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         )
     });
-    t.push(tool(
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_image_content",
         "Image content",
         "Returns a small PNG image content block",
         no_args(),
-    ));
+    ) });
     if v >= Version::V2025_03_26 || any_type {
-        t.push(tool(
+        // No side effects: safe for a harness to call.
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "test_audio_content",
             "Audio content",
             "Returns a short WAV audio content block",
             no_args(),
-        ));
+        ) });
     }
-    t.push(tool(
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_embedded_resource",
         "Embedded resource",
         "Returns an embedded text resource",
         no_args(),
-    ));
-    t.push(tool(
+    ) });
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_multiple_content_types",
         "Multiple content types",
         "Returns text, image and embedded resource content together",
         no_args(),
-    ));
+    ) });
     t.push(ToolDef {
         // No side effects on the server: safe for a harness to call.
         annotations: Some(read_only()),
@@ -170,12 +174,13 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         no_args(),
     )
     });
-    t.push(tool(
+    // No side effects: safe for a harness to call.
+    t.push(ToolDef { annotations: Some(read_only()), ..tool(
         "test_error_handling",
         "Error handling",
         "Always fails with a tool execution error (isError: true)",
         no_args(),
-    ));
+    ) });
     t.push(ToolDef { annotations: Some(read_only()), task_support: Some("optional"), ..tool(
         "test_sampling",
         "Sampling",
@@ -220,7 +225,7 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             no_args(),
         ));
     }
-    t.push(tool(
+    let mut schema_tool = tool(
         "json_schema_2020_12_tool",
         "JSON Schema 2020-12",
         "Accepts arguments described by a JSON Schema 2020-12 inputSchema: $defs with an $anchor, $ref, allOf/anyOf, if/then/else",
@@ -247,7 +252,17 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             "else": {"required": ["email"]},
             "additionalProperties": false
         }),
-    ));
+    );
+    if ctx.req.modern {
+        // SEP-2106 (2026-07-28): any 2020-12 keyword may appear and is kept as authored.
+        let s = &mut schema_tool.input_schema;
+        s["$defs"]["address"]["$anchor"] = json!("address");
+        s["allOf"] = json!([{"anyOf": [{"required": ["name"]}, {"required": ["address"]}]}]);
+        s["if"] = json!({"required": ["address"]});
+        s["then"] = json!({"properties": {"address": {"required": ["city"]}}});
+        s["else"] = json!({"required": ["name"]});
+    }
+    t.push(schema_tool);
     t.push(ToolDef {
         annotations: Some(read_only()),
         ..tool(
@@ -296,12 +311,13 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         });
     }
     if v >= Version::V2025_06_18 || any_type {
-        t.push(tool(
+        // No side effects: safe for a harness to call.
+        t.push(ToolDef { annotations: Some(read_only()), ..tool(
             "get_resource_link",
             "Resource link",
             "Returns a resource_link to test://static-text",
             no_args(),
-        ));
+        ) });
     }
     t.push(ToolDef {
         // No side effects on the server: safe for a harness to call.
@@ -481,7 +497,15 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
         m.insert("annotations".into(), a.clone());
     }
     if v >= Version::V2025_11_25 {
-        m.insert("icons".into(), icon_list());
+        let mut icons = icon_list();
+        if ctx.has(Defect::IconMissingSrc) {
+            for icon in icons.as_array_mut().into_iter().flatten() {
+                if let Some(o) = icon.as_object_mut() {
+                    o.remove("src");
+                }
+            }
+        }
+        m.insert("icons".into(), icons);
     }
     if let (Some(ts), true) = (d.task_support, v == Version::V2025_11_25 && !ctx.req.modern) {
         m.insert("execution".into(), json!({"taskSupport": ts}));
@@ -491,6 +515,31 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
     let mut items: Vec<Value> = catalogue(ctx).iter().map(|d| tool_json(ctx, d)).collect();
+    if ctx.has(Defect::JsonSchema2106KeywordsStripped) {
+        for item in &mut items {
+            if item["name"] == "json_schema_2020_12_tool"
+                && let Some(schema) = item.get_mut("inputSchema").and_then(Value::as_object_mut)
+            {
+                for k in ["allOf", "if", "then", "else"] {
+                    schema.remove(k);
+                }
+                if let Some(a) = schema.get_mut("$defs").and_then(|d| d.get_mut("address")).and_then(Value::as_object_mut) {
+                    a.remove("$anchor");
+                }
+            }
+        }
+    }
+    if ctx.has(Defect::JsonSchemaKeywordsStripped) {
+        for item in &mut items {
+            if item["name"] == "json_schema_2020_12_tool"
+                && let Some(schema) = item.get_mut("inputSchema").and_then(Value::as_object_mut)
+            {
+                for k in ["$schema", "$defs", "additionalProperties"] {
+                    schema.remove(k);
+                }
+            }
+        }
+    }
     if ctx.has(Defect::ToolNameInvalid) {
         if let Some(first) = items.first_mut().and_then(Value::as_object_mut) {
             first.insert("name".into(), json!("bad tool name!"));
@@ -680,6 +729,11 @@ async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Val
                 )
                 .with_data(json!({"requiredCapabilities": {cap: {}}})))
             }
+            Err(Stop::Client(ClientError::Rejected(_)))
+                if ctx.req.modern && ctx.has(Defect::MrtrExtraResponsesRejected) =>
+            {
+                Err(RpcError::invalid_params("inputResponses holds a key that was not asked for"))
+            }
             Err(Stop::Client(e)) => Ok(finish(
                 &ctx,
                 ToolOut::error(format!("Tool {name} could not complete: {e}")),
@@ -688,8 +742,9 @@ async fn execute(ctx: Ctx, name: String, args: Map<String, Value>) -> Result<Val
     }
 }
 
-fn finish(ctx: &Ctx, out: ToolOut) -> Value {
+fn finish(ctx: &Ctx, mut out: ToolOut) -> Value {
     let mut m = Map::new();
+    content_defects(ctx, &mut out);
     if !ctx.has(Defect::ToolsCallBadResult) {
         m.insert("content".into(), Value::Array(out.content));
     }
@@ -702,6 +757,36 @@ fn finish(ctx: &Ctx, out: ToolOut) -> Value {
         m.insert("isError".into(), json!(true));
     }
     Value::Object(m)
+}
+
+/// The content defects, applied to whatever any tool produced.
+fn content_defects(ctx: &Ctx, out: &mut ToolOut) {
+    if out.structured.is_some() && ctx.has(Defect::StructuredWithoutText) {
+        out.content.retain(|c| c.get("type") != Some(&json!("text")));
+    }
+    if out.is_error && ctx.has(Defect::ErrorResultEmpty) {
+        out.content.clear();
+    }
+    for item in &mut out.content {
+        let Some(o) = item.as_object_mut() else { continue };
+        match o.get("type").and_then(Value::as_str) {
+            Some("audio") if ctx.has(Defect::AudioBadBase64) => {
+                o.insert("data".into(), json!("this is *not* base64!"));
+            }
+            Some("resource") if ctx.has(Defect::EmbeddedResourceMissingUri) => {
+                if let Some(r) = o.get_mut("resource").and_then(Value::as_object_mut) {
+                    r.remove("uri");
+                }
+            }
+            Some("resource_link") if ctx.has(Defect::ResourceLinkMissingName) => {
+                o.remove("name");
+            }
+            Some("audio") if ctx.has(Defect::AudioContentWrongMimeType) => {
+                o.insert("mimeType".into(), json!("audio/mpeg"));
+            }
+            _ => {}
+        }
+    }
 }
 
 fn sleep_ms(ms: u64) -> tokio::time::Sleep {
@@ -784,14 +869,17 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 ),
                 (LogLevel::Info, "Tool execution started"),
                 (LogLevel::Info, "Tool processing data"),
-                (LogLevel::Warning, "Tool emitted a warning for testing"),
                 (LogLevel::Info, "Tool execution completed"),
+                // After the official fixture's three info messages, so they stay first.
+                (LogLevel::Warning, "Tool emitted a warning for testing"),
             ];
             for (i, (level, msg)) in steps.iter().enumerate() {
                 if i > 0 {
                     sleep_ms(10).await;
                 }
-                ctx.log(*level, json!(msg));
+                if !ctx.has(Defect::LoggingFixtureSilent) {
+                    ctx.log(*level, json!(msg));
+                }
             }
             ToolOut::text("Tool with logging executed successfully")
         }
@@ -814,6 +902,12 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
         }
         "test_error_handling" => {
             ToolOut::error("This tool intentionally returns an error for testing")
+        }
+        "test_sampling" if ctx.has(Defect::SamplingFixtureNoRequest) => {
+            ToolOut::text("LLM response: (not asked)")
+        }
+        "test_elicitation" if ctx.has(Defect::ElicitationFixtureNoRequest) => {
+            ToolOut::text("User response: (not asked)")
         }
         "test_sampling" => {
             let prompt = arg_str(args, "prompt");
@@ -905,6 +999,17 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
                 && !ctx.has(Defect::ElicitationWithoutCapability)
             {
                 return Err(ClientError::NoCapability("elicitation").into());
+            }
+            let mut schema = schema;
+            if ctx.has(Defect::Sep1034DefaultMissing)
+                && let Some(age) = schema.pointer_mut("/properties/age").and_then(Value::as_object_mut)
+            {
+                age.remove("default");
+            }
+            if ctx.has(Defect::Sep1330EnumVariantMissing)
+                && let Some(titled) = schema.pointer_mut("/properties/titledSingle")
+            {
+                *titled = json!({"type": "string", "enum": ["value1", "value2", "value3"]});
             }
             let params = json!({
                 "mode": "form",

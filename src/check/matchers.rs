@@ -52,7 +52,8 @@ pub fn check_assertion(a: &Assertion, root: &Value, base: &str, problems: &mut V
         || a.regex.is_some()
         || a.min_items.is_some()
         || a.max_items.is_some()
-        || a.each.is_some();
+        || a.each.is_some()
+        || a.unique_by.is_some();
     let Some(v) = found else {
         if needs_value && a.exists != Some(false) && problems.len() == before {
             problems.push(format!("{} is missing", at(&full)));
@@ -62,6 +63,17 @@ pub fn check_assertion(a: &Assertion, root: &Value, base: &str, problems: &mut V
     if let Some(e) = &a.equals {
         if !(e == v || numbers_equal(e, v)) {
             problems.push(format!("{} is {}, expected {e}", at(&full), short(v)));
+        }
+    }
+    if let (Some(key), Some(items)) = (&a.unique_by, v.as_array()) {
+        let mut seen: Vec<&Value> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(k) = item.pointer(key) else { continue };
+            if seen.contains(&k) {
+                problems.push(format!("{}/{i} repeats {} (elements must be unique by {})", at(&full), short(k), if key.is_empty() { "value" } else { key }));
+            } else {
+                seen.push(k);
+            }
         }
     }
     if let Some(e) = &a.not_equals {
@@ -176,6 +188,15 @@ mod tests {
         let mut p = Vec::new();
         check_assertion(&assertion(a), &root, "", &mut p);
         p
+    }
+
+    #[test]
+    fn unique_by_names_the_repeated_element() {
+        let list = json!({"items": [{"name": "a"}, {"name": "b"}, {"name": "a"}]});
+        let p = problems_of(json!({"pointer": "/items", "unique_by": "/name"}), list);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("/items/2"), "{}", p[0]);
+        assert!(problems_of(json!({"pointer": "/items", "unique_by": ""}), json!({"items": [1, 2]})).is_empty());
     }
 
     #[test]
