@@ -484,12 +484,12 @@ pub(crate) fn work(tool: &str, args: &Map<String, Value>, task: TaskHandle) -> F
     })
 }
 
-/// `slow_compute` arguments: seconds (0..=600, default 1) and a label.
+/// `slow_compute` arguments: seconds (0..=600, default 0.5) and a label.
 pub(crate) fn slow_args(args: &Map<String, Value>) -> (f64, String) {
     let seconds = args
         .get("seconds")
         .and_then(Value::as_f64)
-        .unwrap_or(1.0)
+        .unwrap_or(0.5)
         .clamp(0.0, 600.0);
     let label = args
         .get("label")
@@ -554,7 +554,7 @@ mod tests {
         assert_eq!(support("slow_compute"), Some(Support::Optional));
         assert_eq!(support("failing_job"), Some(Support::Required));
         assert_eq!(support("greet"), None);
-        assert_eq!(slow_args(&Map::new()).0, 1.0);
+        assert_eq!(slow_args(&Map::new()).0, 0.5);
         let big: Map<String, Value> = json!({"seconds": 1e9}).as_object().cloned().unwrap();
         assert_eq!(slow_args(&big).0, 600.0);
     }
