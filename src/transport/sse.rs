@@ -80,39 +80,25 @@ impl SseTransport {
         let (endpoint_tx, endpoint) = watch::channel(None);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let findings = Arc::new(Mutex::new(Vec::new()));
-        let response = match opened {
-            Ok(r) => r,
+        let reader = match opened {
+            Ok(response) => {
+                let reader = Reader {
+                    sse_url: sse_url.clone(),
+                    max_body: config.max_body_bytes,
+                    transcript: transcript.clone(),
+                    findings: findings.clone(),
+                    tx: tx.clone(),
+                    endpoint: endpoint_tx,
+                    shutdown: shutdown_rx,
+                };
+                Some(tokio::spawn(reader.run(response)))
+            }
             Err(why) => {
                 findings.lock().unwrap_or_else(|p| p.into_inner()).push(Finding::new(Level::Must, why.clone()));
                 let _ = endpoint_tx.send(Some(Err(why)));
-                return Ok(SseTransport {
-                    client,
-                    sse_url,
-                    user_headers,
-                    tokens: config.tokens.clone(),
-                    timeout: config.timeout,
-                    max_body: config.max_body_bytes,
-                    transcript,
-                    findings,
-                    endpoint,
-                    events,
-                    tx,
-                    shutdown,
-                    reader: None,
-                    closed: false,
-                });
+                None
             }
         };
-        let reader = Reader {
-            sse_url: sse_url.clone(),
-            max_body: config.max_body_bytes,
-            transcript: transcript.clone(),
-            findings: findings.clone(),
-            tx: tx.clone(),
-            endpoint: endpoint_tx,
-            shutdown: shutdown_rx,
-        };
-        let reader = tokio::spawn(reader.run(response));
         Ok(SseTransport {
             client,
             sse_url,
@@ -126,7 +112,7 @@ impl SseTransport {
             events,
             tx,
             shutdown,
-            reader: Some(reader),
+            reader,
             closed: false,
         })
     }
