@@ -1217,20 +1217,7 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
         n if n.starts_with("test_input_required_result_") || n == "test_missing_capability" => {
             mrtr(ctx, n).await?
         }
-        "test_streaming_elicitation" => {
-            let a = ctx
-                .client_requests(
-                    vec![(
-                        "elicitation",
-                        "user_name",
-                        "elicitation/create",
-                        elicit("What is your name?", name_schema("name")),
-                    )],
-                    "",
-                )
-                .await?;
-            ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name")))
-        }
+        "test_streaming_elicitation" => greet_by_elicited_name(ctx).await?,
         "test_logging_tool" => {
             ctx.log(LogLevel::Info, json!("test_logging_tool ran"));
             ToolOut::text("Logging tool finished.")
@@ -1313,24 +1300,23 @@ fn roots_text(answer: &Value) -> String {
     format!("{} root(s): {}", uris.len(), uris.join(", "))
 }
 
+/// Asks the user's name by elicitation (a server request, or an InputRequiredResult on
+/// 2026-07-28) and greets them.
+async fn greet_by_elicited_name(ctx: &Ctx) -> Result<ToolOut, Stop> {
+    let a = ctx
+        .client_requests(
+            vec![("elicitation", "user_name", "elicitation/create", elicit("What is your name?", name_schema("name")))],
+            "",
+        )
+        .await?;
+    Ok(ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name"))))
+}
+
 /// The 2026-07-28 multi round-trip request fixtures.
 async fn mrtr(ctx: &Ctx, name: &str) -> Result<ToolOut, Stop> {
     let sampling = |text: &str, max: u64| json!({"messages": [{"role": "user", "content": {"type": "text", "text": text}}], "maxTokens": max});
     Ok(match name {
-        "test_input_required_result_elicitation" => {
-            let a = ctx
-                .client_requests(
-                    vec![(
-                        "elicitation",
-                        "user_name",
-                        "elicitation/create",
-                        elicit("What is your name?", name_schema("name")),
-                    )],
-                    "",
-                )
-                .await?;
-            ToolOut::text(format!("Hello, {}!", accepted(&a[0], "name")))
-        }
+        "test_input_required_result_elicitation" => greet_by_elicited_name(ctx).await?,
         "test_input_required_result_sampling" => {
             let a = ctx
                 .client_requests(
