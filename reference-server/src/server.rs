@@ -1185,10 +1185,9 @@ impl Ctx {
             let mut missing = Map::new();
             let mut answers = Vec::new();
             for (_, key, method, params) in &asks {
-                // An answer that is not a result object (a number, a string) is no
-                // answer: the input is asked for again.
-                let valid = |a: &&Value| a.is_object() || self.has(Defect::MrtrAcceptsInvalidResponses);
-                match self.req.input_responses.get(*key).filter(valid) {
+                // Answers that are not result objects were refused with -32602 when the
+                // request was read (`modern::request_context`), unless the defect lets them in.
+                match self.req.input_responses.get(*key) {
                     Some(a) => answers.push(a.clone()),
                     None if self.has(Defect::MrtrCompleteAtOnce) => answers.push(Value::Null),
                     None => {
