@@ -381,6 +381,18 @@ pub struct WaitSpec {
     /// (the server MAY send the message; without it the rule has nothing to judge).
     #[serde(default)]
     pub skip_if_absent: Option<String>,
+    /// Only messages satisfying these count (pointers into the whole message).
+    #[serde(default, rename = "where")]
+    pub where_: Vec<Assertion>,
+    /// Bind the milliseconds between the arrival of the message the previous
+    /// `wait_for` took and this one's: a server's own cadence, for windows that
+    /// must be long enough to see its next message.
+    #[serde(default)]
+    pub gap_as: Option<String>,
+    /// Only messages that arrived before the response the last request step took:
+    /// they are all in already, so nothing is waited for.
+    #[serde(default)]
+    pub before_response: bool,
 }
 
 /// `for_each`: the nested steps run once per element of the array bound at `in`
@@ -422,6 +434,21 @@ pub struct NoNotificationSpec {
     /// Only notifications that arrive from this step on count (not those already received).
     #[serde(default)]
     pub new_only: bool,
+    /// Only notifications that arrived after the response the last request step took.
+    #[serde(default)]
+    pub after_response: bool,
+    /// A window measured on the server instead of a fixed one (`within_ms` caps it).
+    #[serde(default)]
+    pub scale: Option<ScaleSpec>,
+}
+
+/// A window of `times` x the milliseconds bound at `by`, at least `min_ms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleSpec {
+    pub by: String,
+    pub times: u64,
+    pub min_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -84,7 +84,15 @@ struct Session<'a> {
     stash: Vec<Message>,
     /// Notifications and server requests received, and how many a `wait_for` consumed.
     server_messages: Vec<Message>,
+    /// When each of `server_messages` arrived.
+    arrivals: Vec<Instant>,
     consumed: usize,
+    /// When the message the last `wait_for` took arrived (for `gap_as`).
+    last_waited: Option<Instant>,
+    /// How many server messages had arrived when each response arrived, by its id.
+    response_marks: Vec<(Id, usize)>,
+    /// That count for the last response a step took: what came before it and after it.
+    last_response_mark: usize,
     findings: Vec<Finding>,
     bindings: BTreeMap<String, Value>,
     client_capabilities: Value,
@@ -118,7 +126,11 @@ impl<'a> Session<'a> {
             pending: Vec::new(),
             stash: Vec::new(),
             server_messages: Vec::new(),
+            arrivals: Vec::new(),
             consumed: 0,
+            last_waited: None,
+            response_marks: Vec::new(),
+            last_response_mark: 0,
             findings: Vec::new(),
             bindings,
             client_capabilities,
@@ -266,7 +278,23 @@ impl<'a> Session<'a> {
         }
         if let Some(w) = &step.wait_for {
             let wait = w.within_ms.map(Duration::from_millis).unwrap_or(self.ctx.timeout);
-            let msg = self.wait_for(w.kind, &w.method, wait, level, label, w.skip_if_absent.as_deref()).await?;
+            let mut filters = Vec::with_capacity(w.where_.len());
+            for a in &w.where_ {
+                filters.push(self.substitute_assertion(a)?);
+            }
+            let previous = self.last_waited;
+            // Only what arrived before the last response: nothing to wait for.
+            let (wait, upto) = if w.before_response { (Duration::ZERO, self.last_response_mark) } else { (wait, usize::MAX) };
+            let (msg, arrived) = self.wait_for(w.kind, &w.method, &filters, upto, wait, level, label, w.skip_if_absent.as_deref()).await?;
+            if let Some(name) = &w.gap_as {
+                let Some(previous) = previous else {
+                    self.fail(Level::Must, format!("case error: `gap_as` in {label} needs an earlier wait_for"));
+                    return Err(Stop::Abort);
+                };
+                let gap = arrived.saturating_duration_since(previous).as_millis() as u64;
+                self.transport.transcript().note(format!("{label}: {gap} ms after the previous one"));
+                self.bindings.insert(name.clone(), json!(gap));
+            }
             if let Some(expect) = &step.expect {
                 let value = msg.value.clone().unwrap_or(Value::Null);
                 self.judge_value(expect, &value, level, label)?;
@@ -297,8 +325,26 @@ impl<'a> Session<'a> {
             for a in &n.where_ {
                 filters.push(self.substitute_assertion(a)?);
             }
-            let from = if n.new_only { self.server_messages.len() } else { self.consumed };
-            return self.no_notification(&n.method, &filters, from, Duration::from_millis(n.within_ms).min(self.ctx.timeout), level, label).await;
+            let from = if n.after_response {
+                self.last_response_mark
+            } else if n.new_only {
+                self.server_messages.len()
+            } else {
+                self.consumed
+            };
+            let window = match &n.scale {
+                None => n.within_ms,
+                Some(scale) => {
+                    let Some(ms) = self.lookup(&scale.by)?.as_u64() else {
+                        self.fail(Level::Must, format!("case error: `{}` is not a number of milliseconds", scale.by));
+                        return Err(Stop::Abort);
+                    };
+                    let window = ms.saturating_mul(scale.times).clamp(scale.min_ms.min(n.within_ms), n.within_ms);
+                    self.transport.transcript().note(format!("{label}: a window of {window} ms"));
+                    window
+                }
+            };
+            return self.no_notification(&n.method, &filters, from, Duration::from_millis(window).min(self.ctx.timeout), level, label).await;
         }
         if let Some(v) = &step.value {
             let value = self.substitute(v)?;
@@ -627,12 +673,14 @@ impl<'a> Session<'a> {
                     self.fail(f.level, f.message);
                 }
                 self.server_messages.push(msg);
+                self.arrivals.push(Instant::now());
                 Ok(None)
             }
             Kind::Request { .. } => {
                 self.validate(&msg, None);
                 self.answer_server_request(&msg).await?;
                 self.server_messages.push(msg);
+                self.arrivals.push(Instant::now());
                 Ok(None)
             }
             Kind::Response { .. } | Kind::ErrorResponse { .. } => Ok(Some(msg)),
@@ -769,6 +817,7 @@ impl<'a> Session<'a> {
     /// flag it when no request of ours has its id.
     fn file_response(&mut self, msg: Message) {
         let id = msg.response_id().cloned().unwrap_or(Id::Null);
+        self.response_marks.push((id.clone(), self.server_messages.len()));
         if self.is_pending(Some(&id)) {
             self.stash.push(msg);
             return;
@@ -793,6 +842,10 @@ impl<'a> Session<'a> {
     }
 
     fn accept_response(&mut self, msg: Message, id: &Id) -> Message {
+        self.last_response_mark = match self.response_marks.iter().rposition(|(m, _)| m == id) {
+            Some(at) => self.response_marks.swap_remove(at).1,
+            None => self.server_messages.len(),
+        };
         let method = self.pending_method(id);
         self.pending.retain(|p| &p.id != id);
         self.validate(&msg, method.as_deref());
@@ -828,23 +881,28 @@ impl<'a> Session<'a> {
         &mut self,
         kind: WaitKind,
         method: &str,
+        filters: &[crate::case::Assertion],
+        upto: usize,
         wait: Duration,
         level: Level,
         label: &str,
         skip_if_absent: Option<&str>,
-    ) -> Flow<Message> {
+    ) -> Flow<(Message, Instant)> {
         let deadline = Instant::now() + wait;
         loop {
-            let found = self.server_messages[self.consumed..].iter().position(|m| {
+            let end = upto.min(self.server_messages.len());
+            let found = self.server_messages[self.consumed.min(end)..end].iter().position(|m| {
                 m.method() == Some(method)
                     && matches!((&m.kind, kind), (Kind::Notification { .. }, WaitKind::Notification) | (Kind::Request { .. }, WaitKind::Request))
+                    && m.value.as_ref().is_some_and(|v| matchers::satisfies(v, filters))
             });
             if let Some(pos) = found {
                 let index = self.consumed + pos;
                 self.consumed = index + 1;
-                return Ok(self.server_messages[index].clone());
+                self.last_waited = Some(self.arrivals[index]);
+                return Ok((self.server_messages[index].clone(), self.arrivals[index]));
             }
-            if Instant::now() >= deadline {
+            if Instant::now() >= deadline || end < self.server_messages.len() {
                 if let Some(reason) = skip_if_absent {
                     return Err(Stop::Skip(reason.to_string()));
                 }

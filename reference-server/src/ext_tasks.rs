@@ -484,12 +484,12 @@ pub(crate) fn work(tool: &str, args: &Map<String, Value>, task: TaskHandle) -> F
     })
 }
 
-/// `slow_compute` arguments: seconds (0..=600, default 0.5) and a label.
+/// `slow_compute` arguments: seconds (0..=600, default 0.1) and a label.
 pub(crate) fn slow_args(args: &Map<String, Value>) -> (f64, String) {
     let seconds = args
         .get("seconds")
         .and_then(Value::as_f64)
-        .unwrap_or(0.5)
+        .unwrap_or(0.1)
         .clamp(0.0, 600.0);
     let label = args
         .get("label")

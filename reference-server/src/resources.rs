@@ -2,8 +2,7 @@
 //! reading, and subscriptions to `test://watched-resource`.
 //!
 //! `test://watched-resource` really changes: the tool `update_watched` changes it, and
-//! while a client is subscribed a timer changes it shortly after the subscription and
-//! every two seconds after. This module must never read files or the network: every
+//! while a client is subscribed a timer changes it every 100 ms. This module must never read files or the network: every
 //! resource is generated in memory.
 
 use std::time::Duration;
@@ -407,12 +406,12 @@ pub(crate) fn unsubscribe(ctx: &Ctx, params: &Map<String, Value>) -> Result<Valu
     Ok(json!({}))
 }
 
-/// Changes the watched resource while someone is subscribed to it.
+/// Changes the watched resource every 100 ms while someone is subscribed to it: a
+/// quick cadence lets a client measure it and keep its quiet windows short.
 async fn ticker(conn: Connection) {
-    let mut delay = Duration::from_millis(200);
+    let delay = Duration::from_millis(100);
     loop {
         tokio::time::sleep(delay).await;
-        delay = Duration::from_secs(2);
         {
             let mut s = conn.state();
             let unasked = conn.has(Defect::UpdatedWithoutSubscription) && !s.subscriptions.is_empty();

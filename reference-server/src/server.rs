@@ -39,6 +39,9 @@ pub struct Config {
     pub client_request_timeout: Duration,
     /// Server-wide state shared by all connections (2026-07-28 listen streams).
     pub hub: Arc<crate::modern::Hub>,
+    /// Where diagnostics go: stderr, or (a server embedded in another program, such
+    /// as the harness running it in-process) this channel, one line per message.
+    pub notes: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 impl Default for Config {
@@ -48,11 +51,22 @@ impl Default for Config {
             page_size: 4,
             client_request_timeout: Duration::from_secs(30),
             hub: Arc::new(crate::modern::Hub::default()),
+            notes: None,
         }
     }
 }
 
 impl Config {
+    /// A diagnostic line, to stderr or to the `notes` channel.
+    pub fn note(&self, line: String) {
+        match &self.notes {
+            Some(tx) => {
+                let _ = tx.send(line);
+            }
+            None => note!("{line}"),
+        }
+    }
+
     pub fn with_defects(defects: Defects) -> Self {
         Config {
             defects,
@@ -640,7 +654,8 @@ impl Connection {
                         let _ = tx.send(outcome);
                     }
                     None => {
-                        note!("[{SERVER_NAME}] ignoring a response to unknown request id {id}")
+                        self.config()
+                            .note(format!("[{SERVER_NAME}] ignoring a response to unknown request id {id}"))
                     }
                 }
                 Pending::Ready(None)

@@ -78,7 +78,7 @@ where
         let _ = writer.flush().await;
     });
 
-    let conn = Connection::new(config, tx);
+    let conn = Connection::new(config.clone(), tx);
     let mut reader = BufReader::new(reader);
     let mut line = Vec::with_capacity(4096);
     loop {
@@ -93,13 +93,13 @@ where
                 conn.handle_bytes(l);
             }
             Err(e) => {
-                note!("[mcp-reference-server] stdin read error: {e}");
+                config.note(format!("[mcp-reference-server] stdin read error: {e}"));
                 break;
             }
         }
     }
     if defects.has(Defect::IgnoreStdinClose) {
-        note!("[mcp-reference-server] stdin closed; staying alive (defect ignore-stdin-close)");
+        config.note("[mcp-reference-server] stdin closed; staying alive (defect ignore-stdin-close)".into());
         futures_util::future::pending::<()>().await;
     }
     let deadline = Instant::now() + EOF_GRACE;

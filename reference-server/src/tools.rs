@@ -289,7 +289,7 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
         ..tool(
             "slow",
             "Slow",
-            "Sleeps for ms milliseconds (default 500, at most 60000), reporting progress; cancellable",
+            "Sleeps for ms milliseconds (default 100, at most 60000), reporting progress; cancellable",
             json!({"type": "object", "properties": {"ms": {"type": "integer", "minimum": 0, "maximum": 60000}}}),
         )
     });
@@ -426,7 +426,7 @@ fn catalogue(ctx: &Ctx) -> Vec<ToolDef> {
             "Slow compute (task)",
             "Computes for `seconds` seconds; a task for clients with the tasks extension, synchronous otherwise; cancellable",
             json!({"type": "object", "properties": {
-                "seconds": {"type": "number", "minimum": 0, "maximum": 600, "description": "How long to compute (default 0.5)"},
+                "seconds": {"type": "number", "minimum": 0, "maximum": 600, "description": "How long to compute (default 0.1)"},
                 "label": {"type": "string", "description": "A label echoed in the result"}
             }}),
         )});
@@ -1127,7 +1127,7 @@ async fn run(ctx: &Ctx, name: &str, args: &Map<String, Value>) -> Result<ToolOut
             let ms = args
                 .get("ms")
                 .and_then(Value::as_u64)
-                .unwrap_or(500)
+                .unwrap_or(100)
                 .min(60_000);
             let step = 100u64;
             let mut elapsed = 0u64;
