@@ -64,6 +64,7 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB; $(date -
 
 # (a) the full default run against the bundled server, stdio then Streamable HTTP
 timed_runs stdio
+timed_runs "stdio, one process per session" --bundled-process
 URL=$(ref_http)
 if [ -n "$URL" ]; then timed_runs streamable-http --url "$URL"; else row "(a) default run, streamable-http" "n/a (server did not start)"; fi
 

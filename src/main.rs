@@ -76,6 +76,11 @@ struct TargetArgs {
 struct RunArgs {
     #[command(flatten)]
     target: TargetArgs,
+    /// With no server given: spawn the bundled reference server as a child process per
+    /// session, as any stdio server, instead of running it in-process (the default,
+    /// which saves a process start per session).
+    #[arg(long)]
+    bundled_process: bool,
     /// `all` (every version the server accepts), `latest`, or one version.
     #[arg(long, default_value = "all")]
     spec_version: VersionSelection,
@@ -381,8 +386,10 @@ fn target_of(args: &TargetArgs) -> Result<Target, String> {
 }
 
 fn run(args: RunArgs) -> Result<bool, String> {
-    let target = target_of(&args.target)?;
     let bundled = args.target.url.is_none() && args.target.command.is_empty();
+    // Validate the target flags whatever runs: a bad flag is a usage error either way.
+    let target = target_of(&args.target)?;
+    let target = if bundled && !args.bundled_process { Target::InProcess } else { target };
     let mut cases = load_cases(args.cases.as_ref())?;
     cases.retain(|c| args.suite.keeps(c));
     let schemas = match &args.schema_dir {

@@ -292,11 +292,17 @@ fn result(
     }
 }
 
-fn target_info(target: &Target) -> TargetInfo {
+/// What a report says about the server it ran against.
+pub fn target_info(target: &Target) -> TargetInfo {
     match target {
         Target::Stdio { command, .. } => {
             TargetInfo { transport: "stdio".into(), command: Some(command.clone()), url: None }
         }
+        Target::InProcess => TargetInfo {
+            transport: "stdio".into(),
+            command: Some(vec!["mcp-conform reference-server (in-process)".into()]),
+            url: None,
+        },
         Target::Http { url, transport, .. } => {
             TargetInfo { transport: transport.to_string(), command: None, url: Some(url.clone()) }
         }

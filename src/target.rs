@@ -6,6 +6,7 @@ use crate::spec::TransportKind;
 use crate::transcript::Transcript;
 use crate::transport::Transport;
 use crate::transport::http::DEFAULT_MAX_BODY_BYTES;
+use crate::transport::in_process::InProcessTransport;
 use crate::transport::sse::SseTransport;
 use crate::transport::stdio::{DEFAULT_MAX_LINE_BYTES, StdioConfig, StdioTransport};
 use crate::transport::streamable_http::{HttpConfig, StreamableHttpTransport};
@@ -15,6 +16,9 @@ use std::time::Duration;
 pub enum Target {
     /// Spawn `command` and speak newline-delimited JSON-RPC over its stdio.
     Stdio { command: Vec<String>, env: Vec<(String, String)> },
+    /// The bundled reference server, without defects, run in-process with stdio
+    /// framing over an in-memory pipe: a fresh server per session, no process start.
+    InProcess,
     /// An HTTP endpoint, over Streamable HTTP or the legacy HTTP+SSE transport.
     /// `tokens`: extra test tokens by kind (`wrong-audience`, `insufficient-scope`) for
     /// the authorization checks; only those cases send them.
@@ -24,7 +28,7 @@ pub enum Target {
 impl Target {
     pub fn transport_kind(&self) -> TransportKind {
         match self {
-            Target::Stdio { .. } => TransportKind::Stdio,
+            Target::Stdio { .. } | Target::InProcess => TransportKind::Stdio,
             Target::Http { transport, .. } => *transport,
         }
     }
@@ -32,7 +36,7 @@ impl Target {
     /// Secrets to redact from transcripts: the values of auth-like headers.
     pub fn secrets(&self) -> Vec<String> {
         match self {
-            Target::Stdio { .. } => Vec::new(),
+            Target::Stdio { .. } | Target::InProcess => Vec::new(),
             Target::Http { headers, tokens, .. } => headers
                 .iter()
                 .filter(|(k, _)| is_secret_header(k))
@@ -57,6 +61,7 @@ impl Target {
                 };
                 Ok(Box::new(StdioTransport::spawn(&config, transcript)?))
             }
+            Target::InProcess => Ok(Box::new(InProcessTransport::start(transcript, timeout))),
             Target::Http { url, transport, headers, tokens } => {
                 let config = HttpConfig {
                     url: url.clone(),

@@ -321,13 +321,6 @@ async fn select_versions(cfg: &FuzzConfig) -> Result<Vec<ProtocolVersion>, Strin
     Ok(supported)
 }
 
-fn target_info(target: &Target) -> TargetInfo {
-    match target {
-        Target::Stdio { command, .. } => TargetInfo { transport: "stdio".into(), command: Some(command.clone()), url: None },
-        Target::Http { url, transport, .. } => TargetInfo { transport: transport.to_string(), command: None, url: Some(url.clone()) },
-    }
-}
-
 /// Fuzz the target. Harness failures (the target cannot be started) are `Err`;
 /// everything the server does wrong is a finding in the report.
 pub async fn run(cfg: FuzzConfig) -> Result<FuzzReport, String> {
@@ -487,8 +480,8 @@ pub async fn run(cfg: FuzzConfig) -> Result<FuzzReport, String> {
         report_version: 1,
         kind: "fuzz".into(),
         tool: Tool::default(),
-        target: target_info(&cfg.target),
-        reference: cfg.reference.as_ref().map(target_info),
+        target: crate::runner::target_info(&cfg.target),
+        reference: cfg.reference.as_ref().map(crate::runner::target_info),
         seed: cfg.seed,
         spec_versions: versions.iter().map(|v| v.to_string()).collect(),
         count: match cfg.budget {

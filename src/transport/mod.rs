@@ -9,6 +9,7 @@
 pub mod http;
 pub mod sse;
 pub mod sse_parse;
+pub mod in_process;
 pub mod stdio;
 pub mod streamable_http;
 

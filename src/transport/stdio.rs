@@ -19,7 +19,7 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 8 * 1024 * 1024;
 const MAX_STDERR_BYTES: usize = 256 * 1024;
 /// Frames buffered between the reader task and the engine. A full channel stops the
 /// reader, which stops the server on a full pipe: memory stays bounded.
-const CHANNEL_FRAMES: usize = 256;
+pub(super) const CHANNEL_FRAMES: usize = 256;
 
 /// Process groups of every live server this process spawned, so an interrupted run
 /// (Ctrl-C, SIGTERM) can kill them all: they run in their own groups, which a terminal's
@@ -184,7 +184,7 @@ impl Drop for StdioTransport {
 
 /// Split stdout into lines, bounded. Each complete line becomes a `Frame` (or a
 /// `BadFrame` when over-long); a last line without newline is reported too.
-async fn read_lines<R: AsyncRead + Unpin>(
+pub(super) async fn read_lines<R: AsyncRead + Unpin>(
     mut out: R,
     tx: mpsc::Sender<Event>,
     transcript: Transcript,
