@@ -483,6 +483,9 @@ pub struct Expect {
     pub match_: Option<Value>,
     #[serde(default)]
     pub assert: Vec<Assertion>,
+    /// The response arrived inside a JSON-RPC batch array (true) or on its own (false).
+    #[serde(default)]
+    pub batched: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -93,6 +93,8 @@ struct Session<'a> {
     response_marks: Vec<(Id, usize)>,
     /// That count for the last response a step took: what came before it and after it.
     last_response_mark: usize,
+    /// Ids (as JSON text) of responses that arrived inside a batch array (`expect.batched`).
+    batched_ids: Vec<String>,
     findings: Vec<Finding>,
     bindings: BTreeMap<String, Value>,
     client_capabilities: Value,
@@ -131,6 +133,7 @@ impl<'a> Session<'a> {
             last_waited: None,
             response_marks: Vec::new(),
             last_response_mark: 0,
+            batched_ids: Vec::new(),
             findings: Vec::new(),
             bindings,
             client_capabilities,
@@ -657,6 +660,9 @@ impl<'a> Session<'a> {
                     let items = msg.value.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
                     let mut response = None;
                     for item in items {
+                        if let Some(id) = item.get("id").filter(|_| item.get("method").is_none()) {
+                            self.batched_ids.push(id.to_string());
+                        }
                         if let Some(r) = Box::pin(self.observe(Message::from_value(item))).await? {
                             response.get_or_insert(r);
                         }
@@ -1028,6 +1034,13 @@ impl<'a> Session<'a> {
         }
         if let (Some(def), Kind::Response { .. }) = (&expect.schema, &msg.kind) {
             self.check_schema(def, &value["result"], "/result", label);
+        }
+        if let Some(want) = expect.batched {
+            let got = value.get("id").is_some_and(|id| self.batched_ids.contains(&id.to_string()));
+            if got != want {
+                let how = if got { "inside a batch array" } else { "as a message of its own, not inside a batch array" };
+                self.fail(level, format!("{label}: the response came {how}: {}", preview(&msg.raw)));
+            }
         }
         self.judge_value(expect, &value, level, label)
     }
