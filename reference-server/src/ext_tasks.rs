@@ -554,7 +554,7 @@ mod tests {
         assert_eq!(support("slow_compute"), Some(Support::Optional));
         assert_eq!(support("failing_job"), Some(Support::Required));
         assert_eq!(support("greet"), None);
-        assert_eq!(slow_args(&Map::new()).0, 0.5);
+        assert_eq!(slow_args(&Map::new()).0, 0.1);
         let big: Map<String, Value> = json!({"seconds": 1e9}).as_object().cloned().unwrap();
         assert_eq!(slow_args(&big).0, 600.0);
     }
