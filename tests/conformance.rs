@@ -7,7 +7,7 @@
 //! - `defect/2025-11-25/stdio/lifecycle/ping/ping-error`: the case fails (or warns, for
 //!   a SHOULD rule) against the reference server started with that defect;
 //! - `meta/...`: the case library's own invariants (every case names a defect, every
-//!   named defect exists, every defect is used by some case).
+//!   named defect exists, every defect is used by some case or excused with a reason).
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use mcp_conform::case::Case;
@@ -234,6 +234,24 @@ fn main() {
     }
 
     let used: BTreeSet<String> = cases.iter().flat_map(|c| c.defects.iter().cloned()).collect();
+    let (proven, all) = (used.clone(), listed.clone());
+    trials.push(Trial::test("meta/every-defect-is-proven", move || {
+        // Defects no case can prove yet, each with why. A new defect must come with the
+        // case that proves it; one that gets proven must leave this list.
+        const UNPROVEN: &[(&str, &str)] = &[
+            ("completion-ignores-prefix", "the spec only asks for relevance and fuzzy matching (SHOULD); no rule says values start with the typed text"),
+            ("no-host-check", "the spec's DNS-rebinding rule is about Origin (proven by http/origin-*); Host validation is SDK practice, not a spec rule"),
+            ("request-before-initialized", "needs a case step that withholds notifications/initialized while a tool asks the client something"),
+            ("resume-crosses-streams", "needs two concurrent SSE streams of one session and a Last-Event-ID resumption in one case"),
+        ];
+        let excused: BTreeSet<String> = UNPROVEN.iter().map(|(d, _)| d.to_string()).collect();
+        let idle: Vec<_> = all.difference(&proven).filter(|d| !excused.contains(*d)).collect();
+        let stale: Vec<_> = excused.intersection(&proven).collect();
+        match (idle.is_empty(), stale.is_empty()) {
+            (true, true) => Ok(()),
+            _ => Err(format!("defects no case names: {idle:?}; listed as unproven but proven now: {stale:?}").into()),
+        }
+    }));
     let (u, l) = (used, listed);
     trials.push(Trial::test("meta/every-named-defect-exists", move || {
         let missing: Vec<_> = u.difference(&l).collect();
