@@ -95,6 +95,9 @@ struct Session<'a> {
     last_response_mark: usize,
     /// Ids (as JSON text) of responses that arrived inside a batch array (`expect.batched`).
     batched_ids: Vec<String>,
+    /// The client sent `initialize` but not yet `notifications/initialized`: the server
+    /// should send no request but ping meanwhile.
+    awaiting_initialized: bool,
     findings: Vec<Finding>,
     bindings: BTreeMap<String, Value>,
     client_capabilities: Value,
@@ -134,6 +137,7 @@ impl<'a> Session<'a> {
             response_marks: Vec::new(),
             last_response_mark: 0,
             batched_ids: Vec::new(),
+            awaiting_initialized: false,
             findings: Vec::new(),
             bindings,
             client_capabilities,
@@ -565,6 +569,9 @@ impl<'a> Session<'a> {
             json!(id)
         });
         let params = if meta && self.ctx.version.is_stateless() { Some(self.with_meta(params)) } else { params };
+        if method == "initialize" {
+            self.awaiting_initialized = true;
+        }
         self.rules.on_request_sent(method, params.as_ref());
         let mut msg = json!({"jsonrpc": "2.0", "id": id_value.clone(), "method": method});
         if let Some(p) = params {
@@ -583,6 +590,9 @@ impl<'a> Session<'a> {
     }
 
     async fn send_notification(&mut self, method: &str, params: Option<Value>) -> Flow<()> {
+        if method == "notifications/initialized" {
+            self.awaiting_initialized = false;
+        }
         let mut msg = json!({"jsonrpc": "2.0", "method": method});
         if let Some(p) = params {
             msg["params"] = p;
@@ -981,6 +991,11 @@ impl<'a> Session<'a> {
 
     async fn answer_server_request(&mut self, msg: &Message) -> Flow<()> {
         let (Kind::Request { id, method }, Some(value)) = (&msg.kind, &msg.value) else { return Ok(()) };
+        if self.awaiting_initialized && method != "ping" && self.ctx.version != ProtocolVersion::V2024_11_05 {
+            // basic/lifecycle#initialization: "The server SHOULD NOT send requests other
+            // than pings and logging before receiving the initialized notification."
+            self.fail(Level::Should, format!("the server sent {method} before the client's notifications/initialized"));
+        }
         let needed = match method.as_str() {
             "sampling/createMessage" => Some("sampling"),
             "roots/list" => Some("roots"),
