@@ -86,6 +86,9 @@ pub async fn execute(
     let wins = windows(messages, cfg.window);
     let planned = generators::plan(messages, cfg.version, &wins);
     let mut check = SessionCheck::new(cfg.version, &cfg.schemas);
+    if cfg.concurrent_posts {
+        check = check.with_header_validation();
+    }
     let mut out = Execution::default();
     let timeout_ms = cfg.timeout.as_millis();
     let mut stopped = false;

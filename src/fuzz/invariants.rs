@@ -204,14 +204,32 @@ pub struct SessionCheck<'a> {
     pub violations: Vec<Violation>,
     /// Per message index: what came back.
     pub answers: HashMap<usize, Vec<Answer>>,
+    /// 2026-07-28 over HTTP: the transport derives the Mcp-* headers from the body and the
+    /// server validates them first, so malformed input may be refused with -32020
+    /// (HeaderMismatch) instead of the body's error code. Accepted where an error is due.
+    header_mismatch_refuses: bool,
 }
 
+/// JSON-RPC error code HeaderMismatch (2026-07-28 Streamable HTTP server validation).
+const HEADER_MISMATCH: i64 = -32020;
+
 impl<'a> SessionCheck<'a> {
+    /// A session over stateless Streamable HTTP, where -32020 may refuse malformed input.
+    pub fn with_header_validation(mut self) -> Self {
+        self.header_mismatch_refuses = self.version.is_stateless();
+        self
+    }
+
+    fn refused_by_headers(&self, answer: &Answer) -> bool {
+        self.header_mismatch_refuses && *answer == Answer::Error(Some(HEADER_MISMATCH))
+    }
+
     pub fn new(version: ProtocolVersion, schemas: &'a SchemaSet) -> SessionCheck<'a> {
         SessionCheck {
             version,
             schemas,
             batches_allowed: version == ProtocolVersion::V2025_03_26,
+            header_mismatch_refuses: false,
             window: 0,
             window_has_batch: false,
             slots: Vec::new(),
@@ -702,7 +720,7 @@ impl<'a> SessionCheck<'a> {
         n.got = true;
         let (m, label, codes, code_level) = (n.msg, n.label, n.codes.clone(), n.code_level);
         self.answers.entry(m).or_default().push(answer.clone());
-        let ok = matches!(answer, Answer::Error(Some(c)) if codes.contains(&c));
+        let ok = matches!(answer, Answer::Error(Some(c)) if codes.contains(&c)) || self.refused_by_headers(&answer);
         if !ok && code_level != Level::May {
             let text = format!("{label} message #{}: expected an error with code {}, got {}", m + 1, codes_text(&codes), answer.describe());
             self.violation("error-class", format!("error-class:{label}"), code_level, text, Some(m));
@@ -744,6 +762,9 @@ impl<'a> SessionCheck<'a> {
         if classes.iter().any(|(c, _, _)| class_accepts(c, &answer)) {
             return;
         }
+        if self.refused_by_headers(&answer) && classes.iter().all(|(c, _, _)| matches!(c, Class::Error(_))) {
+            return;
+        }
         let (class, level, code_level) = classes[0].clone();
         let wrong_class = matches!((&class, &answer), (Class::Result, Answer::Error(_)) | (Class::Error(_), Answer::Result(_)));
         let level = if wrong_class { level } else { code_level };
@@ -758,7 +779,7 @@ impl<'a> SessionCheck<'a> {
         let (m, label, codes, code_level) = (n.msg, n.label, n.codes.clone(), n.code_level);
         self.answers.entry(m).or_default().push(answer.clone());
         self.validate(msg, None, "error response", "schema:error", Some(m));
-        let ok = matches!(answer, Answer::Error(Some(c)) if codes.contains(&c));
+        let ok = matches!(answer, Answer::Error(Some(c)) if codes.contains(&c)) || self.refused_by_headers(&answer);
         if !ok && code_level != Level::May {
             let text = format!("{label} message #{}: expected an error with code {}, got {}", m + 1, codes_text(&codes), answer.describe());
             self.violation("error-class", format!("error-class:{label}"), code_level, text, Some(m));
