@@ -37,6 +37,7 @@ defects! {
     ResourcesCapabilityUndeclared => "resources-capability-undeclared": "serves resources but does not declare the resources capability",
     LoggingCapabilityUndeclared => "logging-capability-undeclared": "accepts logging/setLevel but does not declare the logging capability",
     CompletionsCapabilityUndeclared => "completions-capability-undeclared": "answers completion/complete but does not declare the completions capability",
+    ServeOnlyAfterInitialized => "serve-only-after-initialized": "refuses every request, ping included, between the initialize response and notifications/initialized",
     // --- JSON-RPC framing ---
     UnknownMethodWrongCode => "unknown-method-wrong-code": "unknown methods get -32603 instead of -32601",
     InvalidParamsWrongCode => "invalid-params-wrong-code": "invalid params get -32603 instead of -32602",
@@ -51,10 +52,20 @@ defects! {
     BatchRejected => "batch-rejected": "rejects JSON-RPC batches under 2025-03-26, where receiving them is a MUST",
     BatchAccepted => "batch-accepted": "accepts JSON-RPC batches under 2025-06-18 and later, where batching was removed",
     DuplicateResponse => "duplicate-response": "sends every response to a request twice",
+    FalsyIdIgnored => "falsy-id-ignored": "a request whose id is 0 or \"\" is taken for a notification and never answered",
+    NegativeIdRejected => "negative-id-rejected": "a request with a negative integer id is rejected with -32600 instead of served",
+    LargeIdAsFloat => "large-id-as-float": "integer request ids beyond 32 bits are echoed as floating-point numbers (9007199254740991.0)",
+    FractionalIdAccepted => "fractional-id-accepted": "a request whose id is a fractional number (1.5) is served instead of rejected with -32600",
+    ScalarParamsAccepted => "scalar-params-accepted": "a request whose params is a string, number or boolean is served as if it had no params",
+    ErrorIdNull => "error-id-null": "error responses carry id null instead of the id of the request they answer",
+    InvalidRequestNullId => "invalid-request-null-id": "-32600 responses carry id null even when the request's id could be read",
+    NotificationBatchAnswered => "notification-batch-answered": "answers a JSON-RPC batch of notifications only with an empty array instead of nothing",
+    ServerRequestIdReused => "server-request-id-reused": "every server->client request carries id 1, so request ids repeat within the session",
     // --- stdio ---
     StdoutBanner => "stdout-banner": "prints a non-JSON banner line on stdout at start-up",
     IgnoreStdinClose => "ignore-stdin-close": "keeps running after stdin EOF (until killed)",
     EmbeddedNewline => "embedded-newline": "pretty-prints JSON messages on stdout, so they contain embedded newlines",
+    StdoutLatin1 => "stdout-latin1": "writes messages on stdout in Latin-1 instead of UTF-8 (characters beyond U+00FF as '?')",
     // --- tools ---
     ToolsListBadSchema => "tools-list-bad-schema": "the first tool in tools/list lacks inputSchema",
     ToolsCallBadResult => "tools-call-bad-result": "tools/call results lack content",
@@ -66,6 +77,8 @@ defects! {
     StructuredContentMissing => "structured-content-missing": "a tool with an outputSchema returns no structuredContent",
     WrongContentType => "wrong-content-type": "uses content types that do not exist in the negotiated version (audio before 2025-03-26, resource_link before 2025-06-18)",
     ImageBadBase64 => "image-bad-base64": "test_image_content returns data that is not valid base64",
+    ToolArgumentsNotObjectAccepted => "tool-arguments-not-object-accepted": "tools/call with arguments that are not an object runs the tool as if no arguments were given",
+    OutputSchemaNotObject => "output-schema-not-object": "tools with an outputSchema list it as {\"type\": \"array\"} wrapping the object schema instead of an object schema",
     // --- resources ---
     ResourcesListBadSchema => "resources-list-bad-schema": "resources in resources/list lack uri",
     ResourceUriMismatch => "resource-uri-mismatch": "resources/read contents carry a uri different from the requested one",
@@ -78,6 +91,9 @@ defects! {
     MissingPromptArgAccepted => "missing-prompt-arg-accepted": "prompts/get accepts a prompt without its required arguments",
     PromptBadRole => "prompt-bad-role": "prompt messages use the role \"system\", which MCP does not allow",
     UnknownPromptSucceeds => "unknown-prompt-succeeds": "prompts/get of an unknown prompt returns a normal result",
+    PromptNonStringArgAccepted => "prompt-non-string-arg-accepted": "prompts/get takes non-string argument values as their JSON text instead of refusing them",
+    PromptImageMissingMimeType => "prompt-image-missing-mime-type": "image content in prompt messages lacks mimeType",
+    PromptEmbeddedResourceNoMimeType => "prompt-embedded-resource-no-mime-type": "embedded resources in prompt messages lack mimeType",
     // --- pagination ---
     PaginationLoop => "pagination-loop": "the last page of every list carries a nextCursor pointing back to the first page",
     InvalidCursorAccepted => "invalid-cursor-accepted": "an invalid cursor is treated as the first page instead of rejected with -32602",
@@ -88,6 +104,7 @@ defects! {
     // --- completion ---
     CompletionTooManyValues => "completion-too-many-values": "completion/complete returns more than 100 values",
     CompletionWrongHasMore => "completion-wrong-has-more": "completion/complete says hasMore: false when values were cut",
+    CompletionContextRejected => "completion-context-rejected": "completion/complete with context.arguments fails with -32602, as if context were an unknown parameter",
     // --- cancellation & progress ---
     CancelledStillResponds => "cancelled-still-responds": "a request cancelled with notifications/cancelled still gets a response",
     ProgressDecreasing => "progress-decreasing": "progress notifications decrease instead of strictly increase",
@@ -111,6 +128,11 @@ defects! {
     SseMissingPrimingEvent => "sse-missing-priming-event": "2025-11-25 SSE response streams start without the priming event (an event id with empty data)",
     ResumeCrossesStreams => "resume-crosses-streams": "resuming with Last-Event-ID also replays events that belong to other streams",
     SseNoEndpointEvent => "sse-no-endpoint-event": "the legacy SSE stream does not start with an endpoint event",
+    GetStreamRefused => "get-stream-refused": "a GET to the MCP endpoint is answered 400 instead of opening an SSE stream or answering 405 Method Not Allowed",
+    SseStreamLeftOpen => "sse-stream-left-open": "an SSE response stream stays open after it carried its final response",
+    SseEventIdsRestart => "sse-event-ids-restart": "every SSE stream numbers its event ids from the same start, so ids repeat across the session's streams",
+    ProtocolVersionHeaderRequired => "protocol-version-header-required": "a request without an MCP-Protocol-Version header is refused with 400 instead of taken as 2025-03-26",
+    SseWrongEventName => "sse-wrong-event-name": "the legacy SSE stream sends server messages as `response` events instead of `message` events",
     // --- 2026-07-28 ---
     MissingResultType => "missing-result-type": "2026-07-28 results lack resultType",
     MissingCacheFields => "missing-cache-fields": "2026-07-28 cacheable results lack ttlMs and cacheScope",
@@ -119,6 +141,10 @@ defects! {
     LogWithoutLevelMeta => "log-without-level-meta": "2026-07-28 requests without a logLevel in _meta still receive notifications/message",
     HeaderMismatchAccepted => "header-mismatch-accepted": "2026-07-28 mirrored headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name) that are missing or disagree with the body are accepted instead of rejected with -32020",
     ParamHeaderIgnored => "param-header-ignored": "a Mcp-Param-* header that disagrees with its x-mcp-header tool argument is accepted instead of rejected with -32020",
+    StatelessErrorsHttp200 => "stateless-errors-http-200": "2026-07-28 error answers (unknown method, unsupported protocol version) come with HTTP 200 instead of 404 / 400",
+    StatelessGetDeleteServed => "stateless-get-delete-served": "2026-07-28 GET and DELETE to the MCP endpoint are answered 200 instead of 405 Method Not Allowed",
+    StatelessSessionIdEchoed => "stateless-session-id-echoed": "a 2026-07-28 request's Mcp-Session-Id header is echoed on the response, as if the stateless protocol had sessions",
+    Base64HeaderNotDecoded => "base64-header-not-decoded": "a =?base64?...?= Mcp-Name header is compared without decoding, so a correctly encoded header is refused with -32020",
     // --- added with the harness's case library ---
     SetLevelError => "set-level-error": "logging/setLevel with a valid level fails with -32603",
     NoServerInfoMeta => "no-server-info-meta": "2026-07-28 results omit _meta io.modelcontextprotocol/serverInfo",
@@ -144,6 +170,11 @@ defects! {
     TaskCancelTerminalAccepted => "task-cancel-terminal-accepted": "tasks/cancel of a completed task succeeds (and moves it to cancelled) instead of -32602",
     TaskMissingRelatedTask => "task-missing-related-task": "messages sent on behalf of a task lack the io.modelcontextprotocol/related-task metadata",
     MrtrAcceptsInvalidResponses => "mrtr-accepts-invalid-responses": "an inputResponses value that is not a result object (e.g. a number) is taken as the answer instead of failing with -32602",
+    UnknownTaskWrongCode => "unknown-task-wrong-code": "tasks/get, tasks/result and tasks/cancel of an unknown task id get -32603 instead of -32602",
+    TaskCreatedPending => "task-created-pending": "a new task starts in the status \"pending\" instead of \"working\"",
+    TaskTimestampsNotRfc3339 => "task-timestamps-not-rfc3339": "tasks/get writes createdAt and lastUpdatedAt as \"YYYY-MM-DD HH:MM:SS\", without the T and the time zone of ISO 8601 / RFC 3339",
+    TasksListMissesNewest => "tasks-list-misses-newest": "tasks/list leaves out the newest task (a listing taken before it was stored), though tasks/get finds it",
+    TaskIdsRepeat => "task-ids-repeat": "every task of a tool gets the same id (derived from the tool name), so task ids are not unique",
     // --- the tasks extension (io.modelcontextprotocol/tasks) on 2026-07-28 ---
     TasksUngated => "tasks-ungated": "tasks/get, tasks/update and tasks/cancel are served to requests that do not declare the io.modelcontextprotocol/tasks extension instead of failing with -32021",
     TaskForUndeclaredClient => "task-for-undeclared-client": "tools/call of a task-supporting tool returns a CreateTaskResult to a request that does not declare the tasks extension",

@@ -522,6 +522,9 @@ impl Connection {
         if deferred.is_empty() {
             if !ready.is_empty() {
                 self.send_batch(ready, related);
+            } else if self.has(Defect::NotificationBatchAnswered) {
+                // A batch of notifications only deserves no answer at all.
+                self.send(Value::Array(Vec::new()), related);
             }
             return;
         }
@@ -596,6 +599,15 @@ impl Connection {
         let d = self.defects();
         let id = match id {
             Value::Number(n) if d.has(Defect::IdAsString) => Value::String(n.to_string()),
+            // An id kept as a float once it no longer fits in 32 bits.
+            Value::Number(n)
+                if d.has(Defect::LargeIdAsFloat)
+                    && n.as_i64().is_none_or(|v| v.unsigned_abs() > u64::from(u32::MAX)) =>
+            {
+                n.as_f64().map_or(Value::Null, |f| json!(f))
+            }
+            // The error path loses the request it answers.
+            _ if r.is_err() && d.has(Defect::ErrorIdNull) => Value::Null,
             other => other.clone(),
         };
         let mut msg = match r {
@@ -641,9 +653,31 @@ impl Connection {
                 {
                     return self.process_request(Value::Null, method, obj.get("params").cloned());
                 }
+                if let Some(obj) = v.as_object()
+                    && obj.get("jsonrpc") == Some(&json!("2.0"))
+                    && let Some(method) = obj.get("method").and_then(Value::as_str)
+                {
+                    let raw_id = obj.get("id");
+                    let params = obj.get("params");
+                    // Ids checked only for "is a number", not "is an integer".
+                    if self.has(Defect::FractionalIdAccepted)
+                        && let Some(fid) = raw_id.filter(|i| i.as_f64().is_some_and(|f| f.fract() != 0.0))
+                        && params.is_none_or(|p| p.is_object())
+                    {
+                        return self.process_request(fid.clone(), method, params.cloned());
+                    }
+                    // Params that are not structured are dropped instead of refused.
+                    if self.has(Defect::ScalarParamsAccepted)
+                        && let Some(rid) = raw_id.filter(|i| jsonrpc::valid_id(i))
+                        && params.is_some_and(|p| p.is_string() || p.is_number() || p.is_boolean())
+                    {
+                        return self.process_request(rid.clone(), method, None);
+                    }
+                }
                 if self.has(Defect::InvalidRequestSilent) {
                     return Pending::Ready(None);
                 }
+                let id = if self.has(Defect::InvalidRequestNullId) { Value::Null } else { id };
                 let e = RpcError::invalid_request(format!("Invalid Request: {reason}"));
                 Pending::Ready(Some(self.respond(&id, Err(e), None)))
             }
@@ -661,8 +695,29 @@ impl Connection {
                 Pending::Ready(None)
             }
             Incoming::Notification { method, params } => self.process_notification(&method, params),
-            Incoming::Request { id, method, params } => self.process_request(id, &method, params),
+            Incoming::Request { id, method, params } => {
+                // A JavaScript-style `if (!msg.id)` takes a falsy id for a notification.
+                if self.has(Defect::FalsyIdIgnored) && (id == json!(0) || id == json!("")) {
+                    return self.process_notification(&method, params);
+                }
+                // Ids parsed as unsigned integers refuse negative ones.
+                if self.has(Defect::NegativeIdRejected) && id.as_i64().is_some_and(|n| n < 0) {
+                    let e = RpcError::invalid_request("Invalid Request: id must be a non-negative integer");
+                    return Pending::Ready(Some(self.respond(&Value::Null, Err(e), None)));
+                }
+                self.process_request(id, &method, params)
+            }
         }
+    }
+
+    /// Defect serve-only-after-initialized: initialize answered, notifications/initialized
+    /// not yet received, and the server wrongly waits for it before serving anything.
+    fn awaits_initialized_notification(&self) -> bool {
+        if !self.has(Defect::ServeOnlyAfterInitialized) {
+            return false;
+        }
+        let s = self.state();
+        s.version.is_some() && !s.initialized_notified
     }
 
     fn process_notification(&self, method: &str, params: Option<Value>) -> Pending {
@@ -740,6 +795,8 @@ impl Connection {
                     && self.negotiated_version().is_none()
                 {
                     Err(RpcError::invalid_request("Server not initialized"))
+                } else if self.awaits_initialized_notification() {
+                    Err(RpcError::invalid_request("Server not initialized: waiting for notifications/initialized"))
                 } else {
                     Ok(json!({}))
                 };
@@ -755,6 +812,10 @@ impl Connection {
                 let s = self.state();
                 (s.version, s.client_caps.clone())
             };
+            if self.awaits_initialized_notification() {
+                let e = RpcError::invalid_request("Server not initialized: waiting for notifications/initialized");
+                return Pending::Ready(Some(self.respond(&id, Err(e), None)));
+            }
             let version = match version {
                 Some(v) => v,
                 None if self.has(Defect::ServeBeforeInitialize) => Version::LATEST_LEGACY,
@@ -925,8 +986,13 @@ impl Connection {
             if s.closed {
                 return Err(ClientError::Closed);
             }
-            s.next_out_id += 1;
-            let id = json!(s.next_out_id);
+            // The defect computes the next id without storing it back.
+            let id = if self.has(Defect::ServerRequestIdReused) {
+                json!(1)
+            } else {
+                s.next_out_id += 1;
+                json!(s.next_out_id)
+            };
             s.pending.insert(jsonrpc::id_key(&id), tx);
             id
         };

@@ -37,6 +37,7 @@ where
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
     let pretty = defects.has(Defect::EmbeddedNewline);
+    let latin1 = defects.has(Defect::StdoutLatin1);
     let write_one = move |msg: &serde_json::Value| -> Vec<u8> {
         let mut line = if pretty {
             serde_json::to_vec_pretty(msg)
@@ -44,6 +45,11 @@ where
             serde_json::to_vec(msg)
         }
         .unwrap_or_default();
+        if latin1 {
+            // A stdout opened with a legacy code page: one byte per character.
+            let text = String::from_utf8_lossy(&line).into_owned();
+            line = text.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect();
+        }
         line.push(b'\n');
         line
     };
