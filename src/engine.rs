@@ -668,6 +668,11 @@ impl<'a> Session<'a> {
                 if self.ctx.version == ProtocolVersion::V2025_03_26 {
                     // 2025-03-26 allows batches; judge each element.
                     let items = msg.value.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+                    if items.is_empty() {
+                        // JSON-RPC 2.0 section 6: a batch with no responses to send gets
+                        // nothing at all, never an empty array.
+                        self.fail(Level::Must, format!("the server sent an empty JSON-RPC batch array: {}", preview(&msg.raw)));
+                    }
                     let mut response = None;
                     for item in items {
                         if let Some(id) = item.get("id").filter(|_| item.get("method").is_none()) {
@@ -1114,7 +1119,8 @@ impl<'a> Session<'a> {
                 Binding::Find { find, capture, .. } => {
                     let element = match found {
                         Some(Value::Array(items)) => items.iter().find(|item| matchers::satisfies(item, find)).cloned(),
-                        Some(other) if find.is_empty() && capture.is_some() => Some(other.clone()),
+                        // Nothing to search: `{"pointer": ...}` binds the value itself.
+                        Some(other) if find.is_empty() => Some(other.clone()),
                         _ => None,
                     };
                     match capture {
@@ -1164,7 +1170,18 @@ impl<'a> Session<'a> {
             Value::Object(o) => {
                 let mut out = Map::new();
                 for (k, v) in o {
-                    out.insert(k.clone(), self.substitute(v)?);
+                    // A key naming a binding (`"${prompt/arguments/0/name}": …`) takes its
+                    // value; when it is not bound the member is left out, so one object
+                    // can name "every argument, up to N".
+                    let key = if k.contains("${") {
+                        match self.substitute_bound(k) {
+                            Some(key) => key,
+                            None => continue,
+                        }
+                    } else {
+                        k.clone()
+                    };
+                    out.insert(key, self.substitute(v)?);
                 }
                 Value::Object(out)
             }
@@ -1534,6 +1551,24 @@ mod tests {
         let v = run_case(&case(steps), &ctx(), &mut t).await;
         assert_eq!(v.status, Status::Pass, "{}", v.message);
         assert!(t.transcript.entries().iter().any(|e| e.raw.contains(r#""name":"t","arguments":{}"#)));
+    }
+
+    #[tokio::test]
+    async fn keys_naming_bindings_take_their_value_or_are_left_out() {
+        let t = server(|m, msg| {
+            let result = match m {
+                "prompts/list" => json!({"prompts": [{"name": "p", "arguments": [{"name": "lang"}]}]}),
+                "prompts/get" => json!({"messages": []}),
+                _ => return None,
+            };
+            Some(vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": result}).to_string()])
+        });
+        let steps = r#"[{"paginate":{"method":"prompts/list","items":"prompts"},"bind":{"prompt":{"pointer":"/items","find":[]}}},
+                        {"request":{"method":"prompts/get","params":{"name":"${prompt/name}","arguments":{"${prompt/arguments/0/name}":"v","${prompt/arguments/1/name}":"w"}}},"expect":{"outcome":"any"}}]"#;
+        let mut t = t;
+        let v = run_case(&case(steps), &ctx(), &mut t).await;
+        assert_eq!(v.status, Status::Pass, "{}", v.message);
+        assert!(t.transcript.entries().iter().any(|e| e.raw.contains(r#""arguments":{"lang":"v"}"#)));
     }
 
     #[tokio::test]

@@ -133,6 +133,12 @@ pub(crate) fn complete(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, 
             "completion/complete: unknown {ref_type} {ref_name}"
         )));
     }
+    // The bug: a server built against 2025-03-26 refuses the 2025-06-18 `context`.
+    if ctx.has(Defect::CompletionContextRejected) && params.contains_key("context") {
+        return Err(RpcError::invalid_params(
+            "completion/complete: unknown parameter context",
+        ));
+    }
     let context = params
         .get("context")
         .and_then(|c| c.get("arguments"))

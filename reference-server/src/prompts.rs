@@ -135,6 +135,17 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             ));
         }
     };
+    let args = if ctx.has(Defect::PromptNonStringArgAccepted) {
+        // The bug: non-string values are stringified instead of refused.
+        args.into_iter()
+            .map(|(k, v)| match v {
+                Value::String(_) => (k, v),
+                other => (k, Value::String(other.to_string())),
+            })
+            .collect()
+    } else {
+        args
+    };
     if let Some((k, _)) = args.iter().find(|(_, v)| !v.is_string()) {
         return Err(RpcError::invalid_params(format!(
             "prompts/get: argument {k} must be a string"
@@ -261,6 +272,20 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
             }
         }
         _ => {}
+    }
+    // Mime types dropped from image and embedded-resource content, wherever it appears.
+    for m in &mut messages {
+        let Some(c) = m.get_mut("content").and_then(Value::as_object_mut) else { continue };
+        let kind = c.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+        if kind == "image" && ctx.has(Defect::PromptImageMissingMimeType) {
+            c.remove("mimeType");
+        }
+        if kind == "resource"
+            && ctx.has(Defect::PromptEmbeddedResourceNoMimeType)
+            && let Some(r) = c.get_mut("resource").and_then(Value::as_object_mut)
+        {
+            r.remove("mimeType");
+        }
     }
     if ctx.has(Defect::PromptBadRole)
         && let Some(first) = messages.first_mut()
