@@ -241,7 +241,6 @@ fn main() {
         const UNPROVEN: &[(&str, &str)] = &[
             ("completion-ignores-prefix", "the spec only asks for relevance and fuzzy matching (SHOULD); no rule says values start with the typed text"),
             ("no-host-check", "the spec's DNS-rebinding rule is about Origin (proven by http/origin-*); Host validation is SDK practice, not a spec rule"),
-            ("resume-crosses-streams", "needs two concurrent SSE streams of one session and a Last-Event-ID resumption in one case"),
         ];
         let excused: BTreeSet<String> = UNPROVEN.iter().map(|(d, _)| d.to_string()).collect();
         let idle: Vec<_> = all.difference(&proven).filter(|d| !excused.contains(*d)).collect();

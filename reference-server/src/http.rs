@@ -141,10 +141,17 @@ const RECONNECT_RETRY_MS: u64 = 100;
 const MAX_LOGGED_EVENTS: usize = 1000;
 /// At most this many streams per session are kept resumable.
 const MAX_STREAMS: usize = 64;
+/// At most this many GET streams are open at once per session.
+const MAX_GET_STREAMS: usize = 8;
 
 /// One response stream (a POST's answer, or the GET stream) of a session.
 struct Route {
     stream: u64,
+    /// The stream's part of its event ids: its own number (the `sse-event-ids-restart`
+    /// defect makes it the same for every stream).
+    id_stream: u64,
+    /// The `sse-stream-left-open` defect: the stream outlives its final response.
+    keep_open: bool,
     /// Where events go now; `None` while the client is disconnected or when done.
     tx: Option<mpsc::UnboundedSender<Ev>>,
     /// A batch: only its one array answer ends it.
@@ -167,7 +174,7 @@ impl Route {
             if self.log.len() < MAX_LOGGED_EVENTS {
                 self.log.push((self.next_seq, msg.clone()));
             }
-            Some(format!("{}-{}", self.stream, self.next_seq))
+            Some(format!("{}-{}", self.id_stream, self.next_seq))
         } else {
             None
         };
@@ -180,7 +187,9 @@ impl Route {
 
     fn finish(&mut self) {
         self.done = true;
-        self.tx = None;
+        if !self.keep_open {
+            self.tx = None;
+        }
     }
 }
 
@@ -188,12 +197,17 @@ impl Route {
 #[derive(Default)]
 struct Routes {
     by_key: HashMap<String, Arc<Mutex<Route>>>,
-    standalone: Option<Arc<Mutex<Route>>>,
+    /// The GET streams, oldest first. A client may hold several; each message goes to
+    /// one of them (the oldest still connected), never to all.
+    standalone: Vec<Arc<Mutex<Route>>>,
     /// Legacy HTTP+SSE: everything, responses included, goes on the one SSE stream.
     everything_standalone: bool,
     next_stream: u64,
     /// Recent streams, for resumption by `Last-Event-ID`.
     streams: std::collections::VecDeque<Arc<Mutex<Route>>>,
+    /// Defects that shape every new stream.
+    restart_ids: bool,
+    keep_open: bool,
 }
 
 impl Routes {
@@ -208,6 +222,9 @@ impl Routes {
         self.next_stream += 1;
         let route = Arc::new(Mutex::new(Route {
             stream: self.next_stream,
+            id_stream: if self.restart_ids { 0 } else { self.next_stream },
+            // Only SSE streams: a JSON answer is written once its channel closes.
+            keep_open: self.keep_open && !json_only,
             tx: Some(tx),
             batch,
             remaining,
@@ -237,7 +254,11 @@ struct Session {
 impl Session {
     /// A connection whose outgoing messages are routed to HTTP responses.
     fn new(config: Arc<Config>) -> Arc<Session> {
-        let routes = Arc::new(Mutex::new(Routes::default()));
+        let routes = Arc::new(Mutex::new(Routes {
+            restart_ids: config.defects.has(Defect::SseEventIdsRestart),
+            keep_open: config.defects.has(Defect::SseStreamLeftOpen),
+            ..Routes::default()
+        }));
         let r = routes.clone();
         let conn = Connection::with_sink(config, Arc::new(move |out: Outgoing| dispatch(&r, out)));
         Arc::new(Session {
@@ -253,10 +274,7 @@ impl Session {
 
     /// Idle: no request for `limit`, and no client listening on the GET stream.
     fn idle(&self, limit: Duration) -> bool {
-        let listening = lock(&self.routes)
-            .standalone
-            .as_ref()
-            .is_some_and(|r| lock(r).tx.as_ref().is_some_and(|t| !t.is_closed()));
+        let listening = lock(&self.routes).standalone.iter().any(connected);
         !listening && lock(&self.last_used).elapsed() >= limit
     }
 
@@ -302,7 +320,7 @@ impl Session {
     /// Ends every open stream of the session.
     fn close_streams(&self) {
         let mut routes = lock(&self.routes);
-        if let Some(r) = routes.standalone.take() {
+        for r in routes.standalone.drain(..) {
             lock(&r).finish();
         }
         for r in routes.by_key.values() {
@@ -369,9 +387,17 @@ fn dispatch(routes: &Mutex<Routes>, out: Outgoing) {
         // Streamable HTTP never puts responses on the GET stream; its POST went away.
         return;
     }
-    if let Some(sa) = &rs.standalone {
+    // The oldest connected GET stream; with none connected, the newest keeps the
+    // message for a resumption.
+    let target = rs.standalone.iter().find(|r| connected(r)).or(rs.standalone.last());
+    if let Some(sa) = target {
         lock(sa).deliver(out.message);
     }
+}
+
+/// A stream whose client is still reading it.
+fn connected(route: &Arc<Mutex<Route>>) -> bool {
+    lock(route).tx.as_ref().is_some_and(|t| !t.is_closed())
 }
 
 // ---------- helpers ----------
@@ -547,8 +573,13 @@ fn sse_text(id: Option<&str>, event: Option<&str>, data: &str) -> Bytes {
 }
 
 fn ev_event(ev: Ev) -> Bytes {
+    named_event(ev, "message")
+}
+
+/// An SSE event of the given type (legacy `sse-wrong-event-name` uses another than `message`).
+fn named_event(ev: Ev, event: &str) -> Bytes {
     match ev.msg {
-        Some(m) => sse_text(ev.id.as_deref(), Some("message"), &m.to_string()),
+        Some(m) => sse_text(ev.id.as_deref(), Some(event), &m.to_string()),
         None => sse_text(ev.id.as_deref(), None, ""),
     }
 }
@@ -582,9 +613,18 @@ fn sse_from(
     first: Vec<Bytes>,
     on_drop: Box<dyn FnOnce() + Send>,
 ) -> Response {
+    sse_named(rx, first, on_drop, "message")
+}
+
+fn sse_named(
+    rx: mpsc::UnboundedReceiver<Ev>,
+    first: Vec<Bytes>,
+    on_drop: Box<dyn FnOnce() + Send>,
+    event: &'static str,
+) -> Response {
     use futures_util::StreamExt;
     let head = futures_util::stream::iter(first);
-    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(ev_event);
+    let body = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(move |ev| named_event(ev, event));
     let stream = Watched {
         inner: Box::pin(head.chain(body).map(Ok::<Bytes, Infallible>)),
         on_drop: Some(on_drop),
@@ -863,6 +903,13 @@ async fn mcp_post(State(http): State<Arc<Http>>, headers: HeaderMap, body: Bytes
             }
         }
     };
+    if new_id.is_none()
+        && config.defects.has(Defect::ProtocolVersionHeaderRequired)
+        && headers.get(VERSION_HEADER).is_none()
+    {
+        let e = RpcError::invalid_request("Bad Request: MCP-Protocol-Version header is required");
+        return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, Value::Null, e);
+    }
     // MCP-Protocol-Version (2025-06-18+): an invalid or unsupported value is a 400.
     if new_id.is_none()
         && !config.defects.has(Defect::ProtocolVersionHeaderIgnored)
@@ -958,8 +1005,9 @@ async fn respond_to_post(
     modern_status: bool,
     close_early: bool,
 ) -> Response {
+    let errors_as_200 = config.defects.has(Defect::StatelessErrorsHttp200);
     let status_of = move |body: &Value| {
-        if modern_status {
+        if modern_status && !errors_as_200 {
             modern_status_of(body)
         } else {
             StatusCode::OK
@@ -1019,7 +1067,7 @@ async fn respond_to_post(
     }
     let mut first: Vec<Bytes> = Vec::new();
     if session.primes() {
-        let stream = lock(&route).stream;
+        let stream = lock(&route).id_stream;
         if close_early {
             // SSE polling (2025-11-25): prime, tell the client when to come back, and
             // close the connection; the stream lives on for a GET with Last-Event-ID.
@@ -1135,10 +1183,16 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
         .and_then(Version::parse)
         .is_some_and(|v| !v.is_legacy())
     {
+        if config.defects.has(Defect::StatelessGetDeleteServed) {
+            return StatusCode::OK.into_response();
+        }
         return plain(
             StatusCode::METHOD_NOT_ALLOWED,
             "Method Not Allowed: 2026-07-28 has no GET stream; use subscriptions/listen",
         );
+    }
+    if config.defects.has(Defect::GetStreamRefused) {
+        return plain(StatusCode::BAD_REQUEST, "Bad Request: GET is not supported");
     }
     if !accepts(&headers, "text/event-stream") {
         return plain(
@@ -1220,23 +1274,22 @@ async fn mcp_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     let resumable = session.resumable();
     let route = {
         let mut routes = lock(&session.routes);
-        if routes
-            .standalone
-            .as_ref()
-            .is_some_and(|r| lock(r).tx.as_ref().is_some_and(|t| !t.is_closed()))
-        {
+        // Several GET streams are allowed (the spec's answer to a GET is a stream or
+        // 405); disconnected ones are dropped, and the count is bounded.
+        routes.standalone.retain(connected);
+        if routes.standalone.len() >= MAX_GET_STREAMS {
             return plain(
-                StatusCode::CONFLICT,
-                "Conflict: this session already has a GET stream",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable: this session has too many GET streams",
             );
         }
         let route = routes.new_route(tx, 0, false, false, resumable);
-        routes.standalone = Some(route.clone());
+        routes.standalone.push(route.clone());
         route
     };
     let mut first = Vec::new();
     if session.primes() {
-        let stream = lock(&route).stream;
+        let stream = lock(&route).id_stream;
         first.push(ev_event(Ev {
             id: Some(format!("{stream}-0")),
             msg: None,
@@ -1257,6 +1310,9 @@ async fn mcp_delete(State(http): State<Arc<Http>>, headers: HeaderMap) -> Respon
         .and_then(Version::parse)
         .is_some_and(|v| !v.is_legacy())
     {
+        if config.defects.has(Defect::StatelessGetDeleteServed) {
+            return StatusCode::OK.into_response();
+        }
         return plain(
             StatusCode::METHOD_NOT_ALLOWED,
             "Method Not Allowed: 2026-07-28 has no sessions to delete",
@@ -1328,6 +1384,7 @@ fn check_modern_headers(
     method: &str,
     params: &Value,
     param_headers_ignored: bool,
+    name_not_decoded: bool,
 ) -> Result<(), String> {
     let body_version = params
         .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
@@ -1395,7 +1452,11 @@ fn check_modern_headers(
         match headers.get("mcp-name") {
             None => return Err("the Mcp-Name header is missing".into()),
             Some(raw) => {
-                let decoded = raw.to_str().ok().and_then(decode_header_value);
+                let decoded = if name_not_decoded {
+                    raw.to_str().ok().map(str::to_string)
+                } else {
+                    raw.to_str().ok().and_then(decode_header_value)
+                };
                 match decoded {
                     Some(n) if n == body_name => {}
                     Some(n) => {
@@ -1433,6 +1494,7 @@ async fn modern_post(
             method,
             params,
             config.defects.has(Defect::ParamHeaderIgnored),
+            config.defects.has(Defect::Base64HeaderNotDecoded),
         )
     {
         let e = RpcError::new(jsonrpc::HEADER_MISMATCH, format!("Header mismatch: {why}"));
@@ -1452,13 +1514,21 @@ async fn modern_post(
             config.defects.has(Defect::UnsupportedVersionWrongCode),
             &requested,
         );
-        return error_response(StatusCode::BAD_REQUEST, Some(&session.conn), &config, id, e);
+        let status = if config.defects.has(Defect::StatelessErrorsHttp200) {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        return error_response(status, Some(&session.conn), &config, id, e);
     }
     let keys = vec![jsonrpc::id_key(&id)];
     let rx = session.register(&keys, !wants_sse, false, false);
     session.conn.handle_value(value);
+    let echoed = header_str(headers, SESSION_HEADER)
+        .filter(|_| config.defects.has(Defect::StatelessSessionIdEchoed))
+        .map(|sid| (SESSION_HEADER.to_string(), sid.to_string()));
     respond_to_post(
-        session, keys, rx, wants_json, wants_sse, &config, None, true, false,
+        session, keys, rx, wants_json, wants_sse, &config, echoed, true, false,
     )
     .await
 }
@@ -1495,7 +1565,7 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
     {
         let mut routes = lock(&session.routes);
         let route = routes.new_route(tx, 0, false, false, false);
-        routes.standalone = Some(route);
+        routes.standalone.push(route);
         routes.everything_standalone = true;
     }
     lock(&http.sse).insert(sid.clone(), session.clone());
@@ -1513,7 +1583,12 @@ async fn sse_get(State(http): State<Arc<Http>>, headers: HeaderMap) -> Response 
             s.conn.close();
         }
     });
-    sse_from(rx, first, on_drop)
+    let event = if config.defects.has(Defect::SseWrongEventName) {
+        "response"
+    } else {
+        "message"
+    };
+    sse_named(rx, first, on_drop, event)
 }
 
 async fn sse_post(
