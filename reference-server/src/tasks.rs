@@ -150,7 +150,10 @@ pub(crate) fn create(
         waiters: vec![],
         abort: Some(handle),
     };
-    let created = task_json(&entry);
+    let mut created = task_json(&entry);
+    if ctx.has(Defect::TaskCreatedPending) {
+        created.insert("status".into(), json!("pending"));
+    }
     {
         let mut s = conn.state();
         expire(&mut s.tasks);
@@ -213,8 +216,12 @@ fn task_id_param(params: &Map<String, Value>, method: &str) -> Result<String, Rp
         .ok_or_else(|| RpcError::invalid_params(format!("{method}: taskId (string) is required")))
 }
 
-fn not_found(id: &str) -> RpcError {
-    RpcError::invalid_params(format!("Failed to retrieve task: Task not found ({id})"))
+fn not_found(ctx: &Ctx, id: &str) -> RpcError {
+    let message = format!("Failed to retrieve task: Task not found ({id})");
+    if ctx.has(Defect::UnknownTaskWrongCode) {
+        return RpcError::internal(message);
+    }
+    RpcError::invalid_params(message)
 }
 
 pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
@@ -225,15 +232,29 @@ pub(crate) fn get(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcEr
         .tasks
         .iter()
         .find(|t| t.id == id)
-        .ok_or_else(|| not_found(&id))?;
-    Ok(Value::Object(task_json(t)))
+        .ok_or_else(|| not_found(ctx, &id))?;
+    let mut task = task_json(t);
+    if ctx.has(Defect::TaskTimestampsNotRfc3339) {
+        for key in ["createdAt", "lastUpdatedAt"] {
+            if let Some(Value::String(ts)) = task.get_mut(key) {
+                // "2026-12-06T10:00:00.000Z" -> "2026-12-06 10:00:00"
+                *ts = ts.replace('T', " ").chars().take(19).collect();
+            }
+        }
+    }
+    Ok(Value::Object(task))
 }
 
 pub(crate) fn list(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, RpcError> {
     let items: Vec<Value> = {
         let mut s = ctx.conn.state();
         expire(&mut s.tasks);
-        s.tasks
+        let shown = if ctx.has(Defect::TasksListMissesNewest) {
+            s.tasks.len().saturating_sub(1)
+        } else {
+            s.tasks.len()
+        };
+        s.tasks[..shown]
             .iter()
             .map(|t| Value::Object(task_json(t)))
             .collect()
@@ -264,7 +285,7 @@ pub(crate) fn result(ctx: &Ctx, params: &Map<String, Value>) -> Reply {
         let mut s = ctx.conn.state();
         expire(&mut s.tasks);
         let Some(t) = s.tasks.iter_mut().find(|t| t.id == id) else {
-            return Reply::Now(Err(not_found(&id)));
+            return Reply::Now(Err(not_found(ctx, &id)));
         };
         if terminal(t.status) {
             let outcome = t
@@ -305,7 +326,7 @@ pub(crate) fn cancel(ctx: &Ctx, params: &Map<String, Value>) -> Result<Value, Rp
         .tasks
         .iter_mut()
         .find(|t| t.id == id)
-        .ok_or_else(|| not_found(&id))?;
+        .ok_or_else(|| not_found(ctx, &id))?;
     if terminal(t.status) && !ctx.has(Defect::TaskCancelTerminalAccepted) {
         return Err(RpcError::invalid_params(format!(
             "Task {id} is already {}",

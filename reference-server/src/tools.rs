@@ -491,7 +491,13 @@ fn tool_json(ctx: &Ctx, d: &ToolDef) -> Value {
     m.insert("description".into(), json!(d.description));
     m.insert("inputSchema".into(), d.input_schema.clone());
     if let (Some(o), true) = (&d.output_schema, v >= Version::V2025_06_18) {
-        m.insert("outputSchema".into(), o.clone());
+        let o = if ctx.has(Defect::OutputSchemaNotObject) {
+            // The bug: the schema of a list of results, where MCP wants an object schema.
+            json!({"type": "array", "items": o})
+        } else {
+            o.clone()
+        };
+        m.insert("outputSchema".into(), o);
     }
     if let (Some(a), true) = (&d.annotations, v >= Version::V2025_03_26) {
         m.insert("annotations".into(), a.clone());
@@ -615,6 +621,8 @@ pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
     let args = match params.get("arguments") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
+        // The bug: a lenient parser that drops arguments it cannot read as an object.
+        Some(_) if ctx.has(Defect::ToolArgumentsNotObjectAccepted) => Map::new(),
         Some(_) => {
             return Reply::Now(Err(RpcError::invalid_params(
                 "tools/call: arguments must be an object",
@@ -684,7 +692,11 @@ pub(crate) fn call(ctx: &Ctx, params: Map<String, Value>) -> Reply {
                     .get("task")
                     .and_then(|t| t.get("ttl"))
                     .and_then(Value::as_u64);
-                let task_id = crate::random_token(12);
+                let task_id = if ctx.has(Defect::TaskIdsRepeat) {
+                    format!("task-{name}")
+                } else {
+                    crate::random_token(12)
+                };
                 let mut req = (*ctx.req).clone();
                 req.related_task = Some(task_id.clone());
                 let task_ctx = Ctx {
