@@ -239,12 +239,26 @@ pub struct Outgoing {
     pub arguments: Option<Value>,
 }
 
+/// A batch element the server answers nothing to: a notification or a response.
+fn is_notification_or_response(v: &Value) -> bool {
+    v.as_object().is_some_and(|m| {
+        let notification = m.get("method").is_some_and(Value::is_string) && !m.contains_key("id");
+        let response = !m.contains_key("method") && (m.contains_key("result") || m.contains_key("error"));
+        notification || response
+    })
+}
+
 impl Outgoing {
     pub fn of(bytes: &[u8]) -> Outgoing {
-        let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(bytes) else {
-            // Unreadable bytes (a deliberately malformed frame) or a batch: the server
-            // answers with something or an error, as it would to a request.
-            return Outgoing { is_request: true, ..Outgoing::default() };
+        let m = match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(m)) => m,
+            // A batch of notifications and responses only is accepted with 202, like one.
+            Ok(Value::Array(items)) if !items.is_empty() && items.iter().all(is_notification_or_response) => {
+                return Outgoing { expects_accepted: true, ..Outgoing::default() };
+            }
+            // Unreadable bytes (a deliberately malformed frame) or a batch with requests:
+            // the server answers with something or an error, as it would to a request.
+            _ => return Outgoing { is_request: true, ..Outgoing::default() },
         };
         let method = m.get("method").and_then(Value::as_str).map(str::to_string);
         let id = m.get("id").and_then(Id::from_value);
@@ -491,6 +505,10 @@ mod tests {
         assert!(a.expects_accepted && a.id.is_none());
         let junk = Outgoing::of(b"{not json");
         assert!(junk.is_request && junk.id.is_none());
+        let quiet = Outgoing::of(br#"[{"jsonrpc":"2.0","method":"notifications/a"},{"jsonrpc":"2.0","id":1,"result":{}}]"#);
+        assert!(quiet.expects_accepted && !quiet.is_request);
+        let mixed = Outgoing::of(br#"[{"jsonrpc":"2.0","method":"notifications/a"},{"jsonrpc":"2.0","id":1,"method":"ping"}]"#);
+        assert!(mixed.is_request && !mixed.expects_accepted);
     }
 
     #[test]
