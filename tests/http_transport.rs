@@ -187,7 +187,7 @@ async fn sse_answers_with_priming_and_notifications() {
     assert_eq!(frame(&mut t, 1000).await["method"], "notifications/message");
     assert_eq!(frame(&mut t, 1000).await["id"], 2);
     assert!(matches!(t.recv(Duration::from_millis(100)).await, Event::Timeout), "the priming event is no frame");
-    let notes: Vec<String> = t.transcript().entries().into_iter().filter(|e| e.dir == Dir::Note).map(|e| e.raw).collect();
+    let notes: Vec<String> = t.transcript().entries().into_iter().filter(|e| e.dir == Dir::Note).map(|e| e.raw.to_string()).collect();
     assert!(notes.iter().any(|n| n.contains("priming")), "{notes:?}");
 }
 

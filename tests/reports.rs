@@ -354,7 +354,7 @@ fn writers_redact() -> Result<(), Failed> {
     r.results[0].transcript.push(Entry {
         dir: Dir::Stderr,
         t_ms: 2.0,
-        raw: format!(r#"{{"headers":{{"authorization":"Bearer {ECHOED}"}},"x":"{SECRET}"}}"#),
+        raw: format!(r#"{{"headers":{{"authorization":"Bearer {ECHOED}"}},"x":"{SECRET}"}}"#).into(),
         truncated_from: None,
     });
     report::redact::report(&mut r, &[SECRET.to_string()]);
@@ -381,7 +381,7 @@ fn sizes_and_times() -> Result<(), Failed> {
             let st = [Status::Pass, Status::Pass, Status::Fail, Status::Warn, Status::Skip][i % 5];
             let mut r = result(&format!("{v}/stdio/area{}/check-{i}", i % 7), st, Level::Must, "some message; and another");
             for k in 0..4 {
-                r.transcript.push(Entry { dir: Dir::In, t_ms: k as f64, raw: "x".repeat(300), truncated_from: None });
+                r.transcript.push(Entry { dir: Dir::In, t_ms: k as f64, raw: "x".repeat(300).into(), truncated_from: None });
             }
             results.push(r);
         }

@@ -595,7 +595,9 @@ fn sanitize(entries: Vec<Entry>) -> Vec<Entry> {
             if e.dir == Dir::Note
                 && let Some(at) = e.raw.find("(pid ")
                     && let Some(end) = e.raw[at..].find(')') {
-                        e.raw.replace_range(at..at + end + 1, "(pid)");
+                        let mut text = e.raw.to_string();
+                        text.replace_range(at..at + end + 1, "(pid)");
+                        e.raw = text.into();
                     }
             e
         })

@@ -2,6 +2,12 @@
 
 use super::Report;
 
+/// The report, pretty-printed, straight into `w`.
+pub fn write_to(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
+}
+
 pub fn to_string(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
     s.push('\n');

@@ -55,8 +55,11 @@ impl Outputs {
 
     /// Write every requested report but the NDJSON stream (written live).
     pub fn write(&self, report: &Report) -> Result<(), String> {
-        let writers: [(&Option<String>, Writer); 5] = [
-            (&self.json, json::to_string),
+        // The JSON report (the largest: every transcript) is streamed, never held whole.
+        if let Some(path) = &self.json {
+            write_stream(path, |w| json::write_to(report, w))?;
+        }
+        let writers: [(&Option<String>, Writer); 4] = [
             (&self.junit, junit::to_string),
             (&self.markdown, markdown::to_string),
             (&self.html, html::to_string),
@@ -83,6 +86,24 @@ pub fn write_out(path: &str, text: &str) -> Result<(), String> {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+    }
+}
+
+/// Write what `fill` produces to `path` (creating its directory), or to stdout for `-`,
+/// through a buffer: a large report is never held in memory as one string.
+pub fn write_stream(path: &str, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String> {
+    if path == "-" {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        fill(&mut out).and_then(|_| out.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
+    } else {
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let file = std::fs::File::create(path).map_err(|e| format!("cannot write {path}: {e}"))?;
+        let mut out = std::io::BufWriter::new(file);
+        fill(&mut out).and_then(|_| out.flush()).map_err(|e| format!("cannot write {path}: {e}"))
     }
 }
 

@@ -153,7 +153,11 @@ pub fn report(report: &mut Report, secrets: &[String]) {
 pub fn result(r: &mut super::CheckResult, secrets: &[String]) {
     r.message = text(&r.message, secrets);
     for e in &mut r.transcript {
-        e.raw = text(&e.raw, secrets);
+        // Replaced only when redaction changed it: entries share their text.
+        let redacted = text(&e.raw, secrets);
+        if *e.raw != *redacted {
+            e.raw = redacted.into();
+        }
     }
 }
 
