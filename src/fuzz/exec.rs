@@ -119,12 +119,18 @@ pub async fn execute(
                     break;
                 }
                 let event = transport.recv(wait).await;
-                let settled = matches!(event, Event::Frame(_) | Event::BadFrame { .. } | Event::Unanswered { .. });
+                // Only this message's answer settles it: a late answer to an earlier
+                // window (a cancelled slow call) must not send the sentinel early.
+                let settled = match &event {
+                    Event::BadFrame { .. } | Event::Unanswered { .. } => true,
+                    Event::Frame(raw) => Message::parse(raw.clone()).response_id().is_some_and(|id| *id == crate::wire::Id::Null),
+                    _ => false,
+                };
                 if !handle(transport, &mut check, event).await {
                     out.died = true;
                     break 'windows;
                 }
-                if settled {
+                if settled || check.has_answer(range.start) {
                     break;
                 }
             }

@@ -329,6 +329,12 @@ impl<'a> SessionCheck<'a> {
         self.slots.iter().filter(|s| s.msg == index).all(|s| s.got >= s.min)
     }
 
+    /// Whether the message at `index` expects an answer by id and has it.
+    pub fn has_answer(&self, index: usize) -> bool {
+        let mut slots = self.slots.iter().filter(|s| s.msg == index).peekable();
+        slots.peek().is_some() && slots.all(|s| s.got >= s.min.max(1))
+    }
+
     /// Whether everything the window owes has come (optional answers excepted).
     pub fn window_complete(&self) -> bool {
         // Replies an id-null error may stand in for, and input owed one, are settled
