@@ -230,7 +230,8 @@ impl<'a> Session<'a> {
     fn check_requirements(&mut self) -> Flow<()> {
         let caps = self.bindings.get("init").and_then(|i| i.get("capabilities")).cloned().unwrap_or(Value::Null);
         for path in &self.case.requires.server_capabilities {
-            let pointer = format!("/{}", path.replace('.', "/"));
+            // A dotted path, or a JSON pointer for keys that hold dots (extension names).
+            let pointer = if path.starts_with('/') { path.clone() } else { format!("/{}", path.replace('.', "/")) };
             let present = caps.pointer(&pointer).is_some_and(|v| !v.is_null() && v != &json!(false));
             if !present {
                 return Err(Stop::Skip(format!("the server does not declare the `{path}` capability")));
@@ -415,9 +416,11 @@ impl<'a> Session<'a> {
             }
         }
         if completed == 0 {
-            let reason = match (&f.skip, last_skip) {
-                (Some(s), _) => s.clone(),
-                (None, Some(r)) if visited > 0 => r,
+            // The case's `skip` says why nothing was listed; when elements were visited
+            // and none applied, their own reason is the true one.
+            let reason = match (last_skip, &f.skip) {
+                (Some(r), _) if visited > 0 => format!("{r} ({visited} visited)"),
+                (_, Some(s)) => s.clone(),
                 _ => format!("nothing to act on: no element of `{}` matches", f.in_),
             };
             return Err(Stop::Skip(reason));
@@ -1585,7 +1588,7 @@ mod tests {
                "skip_unless":{"assert":[{"pointer":"/result/isError","exists":true}],"because":"not an error"}}]}}]"#;
         let mut t = t;
         let v = run_case(&case(steps), &ctx(), &mut t).await;
-        assert_eq!(v, CaseVerdict { status: Status::Skip, message: "not an error".into() }, "no element applied");
+        assert_eq!(v, CaseVerdict { status: Status::Skip, message: "not an error (2 visited)".into() }, "no element applied");
         let calls = t.transcript.entries().iter().filter(|e| e.dir == Dir::Out && e.raw.contains("tools/call")).count();
         assert_eq!(calls, 2, "only the elements matching `where` are visited");
     }

@@ -27,7 +27,7 @@ use crate::engine::{self, Context, Probe};
 use crate::report::{TargetInfo, Tool};
 use crate::runner::VersionSelection;
 use crate::schema::SchemaSet;
-use crate::spec::{Level, ProtocolVersion};
+use crate::spec::{Level, ProtocolVersion, TransportKind};
 use crate::target::Target;
 use crate::transcript::{Dir, Entry, Transcript};
 use crate::verdict::Status;
@@ -508,7 +508,15 @@ async fn finish_finding(cfg: &FuzzConfig, exec: ExecConfig, n: usize, key: Strin
     let original_length = cand.messages.len();
     let deadline = Instant::now() + cfg.shrink_time;
     let repro = KeyRepro { runner: &runner, key: &key };
-    let shrunk = shrink::shrink(cand.messages.clone(), cand.violation.msg, &repro, cfg.shrink_runs, deadline).await;
+    // Over HTTP (but stateless 2026-07-28) the session exists only after its initialize.
+    let sessions = cfg.target.transport_kind() != TransportKind::Stdio && !cand.version.is_stateless();
+    let pinned: Vec<usize> = cand
+        .messages
+        .iter()
+        .position(|m| sessions && matches!(m.effect, generators::Effect::Initialize { valid: true }))
+        .into_iter()
+        .collect();
+    let shrunk = shrink::shrink(cand.messages.clone(), cand.violation.msg, &pinned, &repro, cfg.shrink_runs, deadline).await;
     let minimal = shrunk.messages;
     // Replay the minimal sequence for the evidence.
     let outcome = runner.once(&minimal, None).await?;

@@ -25,6 +25,8 @@ pub struct Shrunk {
 
 struct Search<'a> {
     all: &'a [FuzzMessage],
+    /// Messages every candidate keeps (the initialize that opens an HTTP session).
+    pinned: &'a [usize],
     oracle: &'a dyn Reproduce,
     runs: usize,
     max_runs: usize,
@@ -38,7 +40,8 @@ impl Search<'_> {
     }
 
     async fn test(&mut self, candidate: &[usize]) -> bool {
-        if candidate.is_empty() {
+        let candidate = &with_pinned(candidate, self.pinned);
+        if candidate.len() == self.pinned.len() {
             return false;
         }
         if let Some(&known) = self.seen.get(candidate) {
@@ -58,8 +61,12 @@ impl Search<'_> {
 /// Shrink `messages` to a minimal sequence that still breaks the invariant. `hint`
 /// is the index of the message the violation was about, when known: the lifecycle
 /// plus that message is tried first.
-pub async fn shrink(messages: Vec<FuzzMessage>, hint: Option<usize>, oracle: &dyn Reproduce, max_runs: usize, deadline: Instant) -> Shrunk {
-    let mut s = Search { all: &messages, oracle, runs: 0, max_runs, deadline, seen: HashMap::new() };
+///
+/// `pinned` messages stay in every candidate: over HTTP a session exists only after
+/// its initialize, and without it every request is refused for another reason.
+pub async fn shrink(messages: Vec<FuzzMessage>, hint: Option<usize>, pinned: &[usize], oracle: &dyn Reproduce, max_runs: usize, deadline: Instant) -> Shrunk {
+    let pinned: Vec<usize> = pinned.iter().copied().filter(|&i| i < messages.len()).collect();
+    let mut s = Search { all: &messages, pinned: &pinned, oracle, runs: 0, max_runs, deadline, seen: HashMap::new() };
     let full: Vec<usize> = (0..messages.len()).collect();
     if !s.test(&full).await {
         let runs = s.runs;
@@ -96,9 +103,18 @@ pub async fn shrink(messages: Vec<FuzzMessage>, hint: Option<usize>, oracle: &dy
             i = i.min(current.len());
         }
     }
+    let current = with_pinned(&current, &pinned);
     let runs = s.runs;
     let minimal = current.iter().map(|&i| messages[i].clone()).collect();
     Shrunk { messages: minimal, runs, reproduced: true }
+}
+
+/// `candidate` with the pinned messages, in sequence order.
+fn with_pinned(candidate: &[usize], pinned: &[usize]) -> Vec<usize> {
+    let mut all: Vec<usize> = candidate.iter().chain(pinned).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 async fn ddmin(s: &mut Search<'_>, mut current: Vec<usize>) -> Vec<usize> {
@@ -185,10 +201,10 @@ mod tests {
         all[3] = msg("init");
         all[150] = msg("bad");
         let deadline = Instant::now() + std::time::Duration::from_secs(10);
-        let out = shrink(all.clone(), None, &Needs, 10_000, deadline).await;
+        let out = shrink(all.clone(), None, &[], &Needs, 10_000, deadline).await;
         let labels: Vec<_> = out.messages.iter().map(|m| m.label).collect();
         assert_eq!(labels, ["init", "bad"]);
-        let hinted = shrink(all, Some(150), &Needs, 10_000, deadline).await;
+        let hinted = shrink(all, Some(150), &[], &Needs, 10_000, deadline).await;
         assert_eq!(hinted.messages.len(), 2);
         assert!(hinted.runs < out.runs, "the hint saves runs: {} vs {}", hinted.runs, out.runs);
     }
