@@ -49,6 +49,14 @@ CB="$CACHE/cargo/bin/mcp-everything-server"
 [ -x "$CB" ] || timeout 1200 cargo install -q --root "$CACHE/cargo" "$CRATE_EVERYTHING" >/dev/null 2>&1 \
   || echo "certify: note: cargo install $CRATE_EVERYTHING failed; its rows are left out"
 
+# A small server of our own on rmcp (scripts/servers/rmcp-minimal, rmcp pinned in its
+# Cargo.toml and Cargo.lock); its rows are left out when it does not build.
+RB=target/rmcp-minimal/release/rmcp-minimal
+RMCP_OK=1
+CARGO_TARGET_DIR=target/rmcp-minimal timeout 1200 cargo build --release -q --locked \
+  --manifest-path scripts/servers/rmcp-minimal/Cargo.toml >/dev/null 2>&1 \
+  || { RMCP_OK=0; echo "certify: note: the rmcp server did not build; its row is left out"; }
+
 FS_ROOT=$(mktemp -d); echo "hello" > "$FS_ROOT/hello.txt"
 GIT_REPO=$(mktemp -d); git -C "$GIT_REPO" init -q && git -C "$GIT_REPO" -c user.email=c@example.com -c user.name=c commit -q --allow-empty -m init
 
@@ -69,6 +77,10 @@ add everything-sse             "http:sse:sse:$NB/mcp-server-everything sse"
 if [ -x "$CB" ]; then
   add rust-everything-stdio "$CB"
   add rust-everything-streamable-http "http:streamable-http:mcp:$CB --transport http --bind 127.0.0.1:\$PORT"
+fi
+if [ "$RMCP_OK" = 1 ]; then
+  add rmcp-minimal-stdio "$RB"
+  add rmcp-minimal-streamable-http "http:streamable-http:mcp:$RB --http 127.0.0.1:\$PORT"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
