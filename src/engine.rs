@@ -642,7 +642,7 @@ impl<'a> Session<'a> {
         self.take_transport_findings();
         match event {
             Event::Timeout => Ok(None),
-            Event::Unanswered { id, status, reason } => {
+            Event::Unanswered { id, status, reason, .. } => {
                 self.unanswered.push((id, status, reason));
                 Ok(None)
             }
@@ -1401,7 +1401,7 @@ mod tests {
                 // "!http STATUS": the HTTP exchange ended without a response.
                 if let Some(status) = line.strip_prefix("!http ") {
                     let status: u16 = status.parse().expect("!http STATUS");
-                    self.queue.push_back(Event::Unanswered { id: None, status: Some(status), reason: format!("HTTP {status}") });
+                    self.queue.push_back(Event::Unanswered { id: None, status: Some(status), reason: format!("HTTP {status}"), body_delivered: false });
                     continue;
                 }
                 self.transcript.record(Dir::In, line.as_bytes());

@@ -75,6 +75,12 @@ fn main() {
         };
         trials.push(gate(Trial::test(format!("fuzz/{name}/differential-reports-divergence"), move || differential(server)), missing));
     }
+    for transport in ["streamable-http", "sse"] {
+        trials.push(gate(
+            Trial::test(format!("fuzz/reference/{transport}/clean-run-finds-nothing"), move || clean_http_run(transport)),
+            listed.as_ref().err().cloned(),
+        ));
+    }
     // Too long for every `cargo test`: `cargo test --release --test fuzz -- --ignored`.
     trials.push(Trial::test("fuzz/reference/clean-run-100k", long_clean_run).with_ignored_flag(true));
     trials.push(Trial::test("fuzz/cli/usage-errors-exit-2", cli_usage));
@@ -244,6 +250,34 @@ fn clean_run(server: Server) -> Result<(), Failed> {
         return Err("another seed sent the same messages".into());
     }
     Ok(())
+}
+
+/// The reference server over HTTP, every version: a refusal with an HTTP status (a
+/// session-less request, invalid input) is an answer, and nothing is found.
+fn clean_http_run(transport: &str) -> Result<(), Failed> {
+    let mut server = std::process::Command::new(BIN)
+        .args(["reference-server", "--transport", transport])
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let url = {
+        let mut line = String::new();
+        std::io::BufReader::new(server.stderr.take().ok_or("no stderr")?).read_line(&mut line)?;
+        line.trim().strip_prefix("listening on ").map(str::to_string)
+    };
+    let result = (|| {
+        let url = url.ok_or("the reference server did not print its URL")?;
+        let kind = if transport == "sse" { mcp_conform::spec::TransportKind::Sse } else { mcp_conform::spec::TransportKind::StreamableHttp };
+        let mut c = config(Server::Reference, None, 20261206, CLEAN_COUNT)?;
+        c.target = Target::Http { url, transport: kind, headers: Vec::new(), tokens: Vec::new() };
+        let report = run(c)?;
+        if !report.findings.is_empty() {
+            return Err(format!("the reference server over {transport} has findings:{}", describe(&report)).into());
+        }
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }
 
 /// 100,000 messages over every version, default session length: nothing found.

@@ -291,7 +291,7 @@ async fn a_refused_request_is_unanswered_at_once() {
     t.send(PING.as_bytes()).await.unwrap();
     let started = Instant::now();
     match t.recv(Duration::from_millis(1000)).await {
-        Event::Unanswered { id, status, reason } => {
+        Event::Unanswered { id, status, reason, .. } => {
             assert_eq!(id.map(|i| i.to_string()), Some("2".into()));
             assert_eq!(status, Some(400));
             assert!(reason.contains("400"), "{reason}");

@@ -238,7 +238,15 @@ async fn receive(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, wa
 async fn handle(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, event: Event) -> bool {
     match event {
         // A request the transport knows will go unanswered: the oracle sees the silence.
-        Event::Timeout | Event::Unanswered { .. } => true,
+        Event::Timeout => true,
+        // Over HTTP a request may be refused with an HTTP error status (a session-less
+        // request gets 400): that refusal is its answer, an error.
+        Event::Unanswered { id: Some(id), status: Some(status), body_delivered, .. } if (400..500).contains(&status) => {
+            check.refused(&id, status, body_delivered, transport.lacks_session());
+            true
+        }
+        // Otherwise the oracle sees the silence.
+        Event::Unanswered { .. } => true,
         Event::Closed { reason } => {
             check.closed(&reason);
             false

@@ -329,10 +329,42 @@ impl<'a> SessionCheck<'a> {
         self.slots.iter().filter(|s| s.msg == index).all(|s| s.got >= s.min)
     }
 
-    /// Whether the message at `index` expects an answer by id and has it.
+    /// Over HTTP, the request `id` was refused with HTTP `status`: an error answer (of no
+    /// JSON-RPC code), right for anything an error may answer. When the refusal's body
+    /// (an id-null error) was delivered just before, it was this answer, not one of the
+    /// id-null errors that invalid input is owed.
+    ///
+    /// `sessionless`: the transport has no session where one is needed (an initialize
+    /// failed): the server has nowhere to serve any request, so a refusal is right.
+    pub fn refused(&mut self, id: &Id, status: u16, body_delivered: bool, sessionless: bool) {
+        // Input that is owed an id-null error (no reply slot) keeps the body as that error.
+        let key = id_key(id);
+        let Some(i) = self.slots.iter().position(|s| s.key == key) else { return };
+        if body_delivered {
+            self.null_answers.pop();
+        }
+        let answer = Answer::Error(None);
+        let s = &mut self.slots[i];
+        s.got += 1;
+        let (m, label) = (s.msg, s.label);
+        let classes = s.classes.clone();
+        self.answers.entry(m).or_default().push(answer.clone());
+        // The liveness probe only asks whether the server answers; a refusal is one
+        // (a session-less probe, after a failed initialize, can get nothing else).
+        if sessionless || self.slots[i].sentinel || classes.iter().any(|(c, _, _)| matches!(c, Class::Any | Class::Error(_))) {
+            return;
+        }
+        let (class, level, _) = classes[0].clone();
+        let text = format!("{label} message #{}: expected {}, got a refusal with HTTP {status}", m + 1, class.describe());
+        self.violation("error-class", format!("error-class:{label}"), level, text, Some(m));
+    }
+
+    /// Whether the message at `index` has its answer by id: the reply it expects, or
+    /// the error echoing the id of invalid input.
     pub fn has_answer(&self, index: usize) -> bool {
         let mut slots = self.slots.iter().filter(|s| s.msg == index).peekable();
-        slots.peek().is_some() && slots.all(|s| s.got >= s.min.max(1))
+        let replied = slots.peek().is_some() && slots.all(|s| s.got >= s.min.max(1));
+        replied || self.nulls.iter().any(|n| n.msg == index && n.got)
     }
 
     /// Whether everything the window owes has come (optional answers excepted).

@@ -37,8 +37,10 @@ pub enum Event {
     /// exchange ended without one (an HTTP error status, a refused or dropped
     /// connection, a stream that closed first). `id` is the request's id (None when the
     /// bytes had none the transport could read); `status` the HTTP status, if any. Lets
-    /// the engine stop waiting at once instead of at its deadline.
-    Unanswered { id: Option<Id>, status: Option<u16>, reason: String },
+    /// the engine stop waiting at once instead of at its deadline. `body_delivered`: the
+    /// exchange's body was delivered as a frame just before (an id-null JSON-RPC error
+    /// that came with the HTTP error status).
+    Unanswered { id: Option<Id>, status: Option<u16>, reason: String, body_delivered: bool },
 }
 
 /// Why sending failed: the server is gone or refused the bytes.
@@ -65,6 +67,13 @@ pub trait Transport: Send {
     async fn close(&mut self, grace: Duration) -> CloseReport;
     /// The transcript this transport records into.
     fn transcript(&self) -> &Transcript;
+
+    /// Whether the transport has no session yet where its protocol needs one (HTTP of the
+    /// initialize era before a successful initialize): the server may then refuse any
+    /// request, having nowhere to serve it.
+    fn lacks_session(&self) -> bool {
+        false
+    }
 
     /// The protocol version the session intends to speak (called once, before the
     /// first message). HTTP transports use it to choose the per-version headers; the

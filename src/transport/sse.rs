@@ -175,6 +175,7 @@ impl Transport for SseTransport {
                     id: out.id,
                     status: Some(status),
                     reason: format!("its POST to the endpoint was refused with HTTP {status} {reason}"),
+                    body_delivered: false,
                 };
                 let _ = tokio::time::timeout(self.timeout, self.tx.send(event)).await;
             }

@@ -244,6 +244,12 @@ impl Transport for StreamableHttpTransport {
         &self.inner.transcript
     }
 
+    fn lacks_session(&self) -> bool {
+        let state = self.inner.state();
+        let stateless = state.intended.is_some_and(|v| v.is_stateless());
+        !stateless && state.session.is_none() && state.negotiated.is_none()
+    }
+
     fn set_protocol_version(&mut self, version: ProtocolVersion) {
         self.inner.state().intended = Some(version);
     }
@@ -396,7 +402,7 @@ impl Inner {
     async fn unanswered(&self, ctx: &StreamCtx, status: Option<u16>, reason: String) {
         if !ctx.answered && (ctx.id.is_some() || !ctx.delivered) {
             self.transcript.note(format!("http: no response to {}: {reason}", ctx.id.as_ref().map(|i| i.to_string()).unwrap_or("the message".into())));
-            self.deliver(Event::Unanswered { id: ctx.id.clone(), status, reason }).await;
+            self.deliver(Event::Unanswered { id: ctx.id.clone(), status, reason, body_delivered: ctx.delivered }).await;
         }
     }
 
