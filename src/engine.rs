@@ -1401,7 +1401,7 @@ mod tests {
                 // "!http STATUS": the HTTP exchange ended without a response.
                 if let Some(status) = line.strip_prefix("!http ") {
                     let status: u16 = status.parse().expect("!http STATUS");
-                    self.queue.push_back(Event::Unanswered { id: None, status: Some(status), reason: format!("HTTP {status}"), body_delivered: false });
+                    self.queue.push_back(Event::Unanswered { id: None, status: Some(status), reason: format!("HTTP {status}"), body_delivered: false, sessionless: false });
                     continue;
                 }
                 self.transcript.record(Dir::In, line.as_bytes());

@@ -241,8 +241,14 @@ async fn handle(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, eve
         Event::Timeout => true,
         // Over HTTP a request may be refused with an HTTP error status (a session-less
         // request gets 400): that refusal is its answer, an error.
-        Event::Unanswered { id: Some(id), status: Some(status), body_delivered, .. } if (400..500).contains(&status) => {
-            check.refused(&id, status, body_delivered, transport.lacks_session());
+        Event::Unanswered { id, status: Some(status), body_delivered, sessionless, .. } if (400..500).contains(&status) => {
+            match id {
+                Some(id) => check.refused(&id, status, body_delivered, sessionless),
+                // A session-less POST without a readable id (a batch): its id-null body
+                // is the refusal, not an answer owed to invalid input.
+                None if sessionless && body_delivered => check.drop_refusal_body(),
+                None => {}
+            }
             true
         }
         // Otherwise the oracle sees the silence.

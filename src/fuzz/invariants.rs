@@ -359,6 +359,11 @@ impl<'a> SessionCheck<'a> {
         self.violation("error-class", format!("error-class:{label}"), level, text, Some(m));
     }
 
+    /// The id-null body of a session-less refusal just delivered is no answer to assign.
+    pub fn drop_refusal_body(&mut self) {
+        self.null_answers.pop();
+    }
+
     /// Whether the message at `index` has its answer by id: the reply it expects, or
     /// the error echoing the id of invalid input.
     pub fn has_answer(&self, index: usize) -> bool {

@@ -39,8 +39,10 @@ pub enum Event {
     /// bytes had none the transport could read); `status` the HTTP status, if any. Lets
     /// the engine stop waiting at once instead of at its deadline. `body_delivered`: the
     /// exchange's body was delivered as a frame just before (an id-null JSON-RPC error
-    /// that came with the HTTP error status).
-    Unanswered { id: Option<Id>, status: Option<u16>, reason: String, body_delivered: bool },
+    /// that came with the HTTP error status). `sessionless`: it was posted without a
+    /// session where the protocol needs one (before a successful initialize), so the
+    /// server had nowhere to serve it.
+    Unanswered { id: Option<Id>, status: Option<u16>, reason: String, body_delivered: bool, sessionless: bool },
 }
 
 /// Why sending failed: the server is gone or refused the bytes.
@@ -68,12 +70,6 @@ pub trait Transport: Send {
     /// The transcript this transport records into.
     fn transcript(&self) -> &Transcript;
 
-    /// Whether the transport has no session yet where its protocol needs one (HTTP of the
-    /// initialize era before a successful initialize): the server may then refuse any
-    /// request, having nowhere to serve it.
-    fn lacks_session(&self) -> bool {
-        false
-    }
 
     /// The protocol version the session intends to speak (called once, before the
     /// first message). HTTP transports use it to choose the per-version headers; the

@@ -176,6 +176,7 @@ impl Transport for SseTransport {
                     status: Some(status),
                     reason: format!("its POST to the endpoint was refused with HTTP {status} {reason}"),
                     body_delivered: false,
+                    sessionless: false,
                 };
                 let _ = tokio::time::timeout(self.timeout, self.tx.send(event)).await;
             }

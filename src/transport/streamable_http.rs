@@ -113,11 +113,13 @@ struct StreamCtx {
     comments: usize,
     /// The stream answers a `tools/list`: its tools' `x-mcp-header` annotations are kept.
     lists_tools: bool,
+    /// Posted without a session where one is needed (see `Event::Unanswered`).
+    sessionless: bool,
 }
 
 impl StreamCtx {
     fn new(label: &'static str, id: Option<Id>, initialize: bool) -> StreamCtx {
-        StreamCtx { label, id, initialize, standalone: false, answered: false, delivered: false, comments: 0, lists_tools: false }
+        StreamCtx { label, id, initialize, standalone: false, answered: false, delivered: false, comments: 0, lists_tools: false, sessionless: false }
     }
 }
 
@@ -244,11 +246,6 @@ impl Transport for StreamableHttpTransport {
         &self.inner.transcript
     }
 
-    fn lacks_session(&self) -> bool {
-        let state = self.inner.state();
-        let stateless = state.intended.is_some_and(|v| v.is_stateless());
-        !stateless && state.session.is_none() && state.negotiated.is_none()
-    }
 
     fn set_protocol_version(&mut self, version: ProtocolVersion) {
         self.inner.state().intended = Some(version);
@@ -402,7 +399,8 @@ impl Inner {
     async fn unanswered(&self, ctx: &StreamCtx, status: Option<u16>, reason: String) {
         if !ctx.answered && (ctx.id.is_some() || !ctx.delivered) {
             self.transcript.note(format!("http: no response to {}: {reason}", ctx.id.as_ref().map(|i| i.to_string()).unwrap_or("the message".into())));
-            self.deliver(Event::Unanswered { id: ctx.id.clone(), status, reason, body_delivered: ctx.delivered }).await;
+            let event = Event::Unanswered { id: ctx.id.clone(), status, reason, body_delivered: ctx.delivered, sessionless: ctx.sessionless };
+            self.deliver(event).await;
         }
     }
 
@@ -434,6 +432,7 @@ impl Inner {
         loop {
             let headers = self.headers_for(&Method::POST, Some(&out));
             let sent_session = headers.get(http::SESSION_ID).cloned();
+            ctx.sessionless = sent_session.is_none() && !initialize && !self.stateless() && self.state().negotiated.is_none();
             let response =
                 match http::execute(&self.client, &self.transcript, Method::POST, &self.url, &headers, Some(&body), self.timeout).await {
                     Ok(r) => r,
