@@ -242,12 +242,10 @@ async fn handle(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, eve
         // Over HTTP a request may be refused with an HTTP error status (a session-less
         // request gets 400): that refusal is its answer, an error.
         Event::Unanswered { id, status: Some(status), body_delivered, sessionless, .. } if (400..500).contains(&status) => {
-            match id {
-                Some(id) => check.refused(&id, status, body_delivered, sessionless),
-                // A session-less POST without a readable id (a batch): its id-null body
-                // is the refusal, not an answer owed to invalid input.
-                None if sessionless && body_delivered => check.drop_refusal_body(),
-                None => {}
+            // Without a readable id (a batch) the transport reports no refusal once a body
+            // came: that body is then judged as an id-null answer (docs/fuzzing.md).
+            if let Some(id) = id {
+                check.refused(&id, status, body_delivered, sessionless);
             }
             true
         }

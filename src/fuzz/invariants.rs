@@ -346,22 +346,17 @@ impl<'a> SessionCheck<'a> {
         let answer = Answer::Error(None);
         let s = &mut self.slots[i];
         s.got += 1;
-        let (m, label) = (s.msg, s.label);
+        let (m, label, sentinel) = (s.msg, s.label, s.sentinel);
         let classes = s.classes.clone();
-        self.answers.entry(m).or_default().push(answer.clone());
+        self.answers.entry(m).or_default().push(answer);
         // The liveness probe only asks whether the server answers; a refusal is one
         // (a session-less probe, after a failed initialize, can get nothing else).
-        if sessionless || self.slots[i].sentinel || classes.iter().any(|(c, _, _)| matches!(c, Class::Any | Class::Error(_))) {
+        if sessionless || sentinel || classes.iter().any(|(c, _, _)| matches!(c, Class::Any | Class::Error(_))) {
             return;
         }
         let (class, level, _) = classes[0].clone();
         let text = format!("{label} message #{}: expected {}, got a refusal with HTTP {status}", m + 1, class.describe());
         self.violation("error-class", format!("error-class:{label}"), level, text, Some(m));
-    }
-
-    /// The id-null body of a session-less refusal just delivered is no answer to assign.
-    pub fn drop_refusal_body(&mut self) {
-        self.null_answers.pop();
     }
 
     /// Whether the message at `index` has its answer by id: the reply it expects, or

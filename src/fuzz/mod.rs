@@ -510,12 +510,8 @@ async fn finish_finding(cfg: &FuzzConfig, exec: ExecConfig, n: usize, key: Strin
     let repro = KeyRepro { runner: &runner, key: &key };
     // Over HTTP (but stateless 2026-07-28) the session exists only after its initialize.
     let sessions = cfg.target.transport_kind() != TransportKind::Stdio && !cand.version.is_stateless();
-    let pinned: Vec<usize> = cand
-        .messages
-        .iter()
-        .position(|m| sessions && matches!(m.effect, generators::Effect::Initialize { valid: true }))
-        .into_iter()
-        .collect();
+    let opener = cand.messages.iter().position(|m| matches!(m.effect, generators::Effect::Initialize { valid: true }));
+    let pinned: Vec<usize> = opener.filter(|_| sessions).into_iter().collect();
     let shrunk = shrink::shrink(cand.messages.clone(), cand.violation.msg, &pinned, &repro, cfg.shrink_runs, deadline).await;
     let minimal = shrunk.messages;
     // Replay the minimal sequence for the evidence.

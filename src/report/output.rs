@@ -76,17 +76,7 @@ impl Outputs {
 
 /// Write `text` to `path` (creating its directory), or to stdout for `-`.
 pub fn write_out(path: &str, text: &str) -> Result<(), String> {
-    if path == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| format!("cannot write to stdout: {e}"))
-    } else {
-        if let Some(dir) = std::path::Path::new(path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
-    }
+    write_stream(path, |w| w.write_all(text.as_bytes()))
 }
 
 /// Write what `fill` produces to `path` (creating its directory), or to stdout for `-`,

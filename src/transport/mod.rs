@@ -70,7 +70,6 @@ pub trait Transport: Send {
     /// The transcript this transport records into.
     fn transcript(&self) -> &Transcript;
 
-
     /// The protocol version the session intends to speak (called once, before the
     /// first message). HTTP transports use it to choose the per-version headers; the
     /// negotiated version, where there is one, still comes from the initialize response.

@@ -246,7 +246,6 @@ impl Transport for StreamableHttpTransport {
         &self.inner.transcript
     }
 
-
     fn set_protocol_version(&mut self, version: ProtocolVersion) {
         self.inner.state().intended = Some(version);
     }
