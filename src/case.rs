@@ -66,11 +66,12 @@ pub enum SpecRef {
 }
 
 impl Case {
-    /// The milliseconds the case is sure to spend waiting by design (no-response windows
-    /// and pauses). The runner starts the longest waits first, so they overlap the short
-    /// cases instead of trailing after them.
+    /// The milliseconds the case is sure to spend waiting by design (no-response and
+    /// no-notification windows, pauses; a loop's steps counted once). The runner starts
+    /// the longest waits first, so they overlap the short cases instead of trailing
+    /// after them.
     pub fn planned_wait_ms(&self) -> u64 {
-        self.steps.iter().map(|s| s.no_response_ms.unwrap_or(0) + s.sleep_ms.unwrap_or(0)).sum()
+        planned_wait(&self.steps)
     }
 
     /// The spec link for one version.
@@ -416,6 +417,10 @@ pub struct ForEachSpec {
     /// Stop after the first element for which every nested step ran.
     #[serde(default)]
     pub first: bool,
+    /// The first nested step is a request sent for several elements ahead (a few in
+    /// flight), then judged element by element: independent calls overlap.
+    #[serde(default)]
+    pub concurrent: bool,
     pub steps: Vec<Step>,
 }
 
@@ -654,6 +659,17 @@ pub fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, LoadError> {
     Ok(cases)
 }
 
+fn planned_wait(steps: &[Step]) -> u64 {
+    steps
+        .iter()
+        .map(|s| {
+            let silence = s.no_notification.as_ref().map_or(0, |n| n.scale.as_ref().map_or(n.within_ms, |k| k.min_ms.min(n.within_ms)));
+            let nested = s.for_each.as_ref().map_or(0, |f| planned_wait(&f.steps));
+            s.no_response_ms.unwrap_or(0) + s.sleep_ms.unwrap_or(0) + silence + nested
+        })
+        .sum()
+}
+
 /// Every step (nested `for_each` steps too) has exactly one action and valid regexes.
 fn check_steps(steps: &[Step], at: &str, err: &dyn Fn(&str, String) -> LoadError) -> Result<(), LoadError> {
     for (s, step) in steps.iter().enumerate() {
@@ -671,6 +687,15 @@ fn check_steps(steps: &[Step], at: &str, err: &dyn Fn(&str, String) -> LoadError
             }
         }
         if let Some(f) = &step.for_each {
+            if f.concurrent {
+                let first = f.steps.first().and_then(|s| s.request.as_ref());
+                if first.is_none_or(|r| r.no_wait || r.id.is_some()) || f.first {
+                    return Err(err(
+                        &format!("{at}/{s}/for_each/concurrent"),
+                        "a concurrent for_each starts with a request that waits for its answer and has no explicit id, and cannot be `first`".into(),
+                    ));
+                }
+            }
             check_steps(&f.steps, &format!("{at}/{s}/for_each/steps"), err)?;
         }
     }
@@ -755,6 +780,8 @@ mod tests {
             (&MINIMAL.replace(r#"{"request":{"method":"ping"}}"#, r#"{"request":{"method":"ping"},"raw":"x"}"#), "/steps/0"),
             (&MINIMAL.replace(r#""method":"ping""#, r#""method":"ping","bogus":1"#), "/steps/0/request"),
             (&MINIMAL.replace(r#""versions""#, "").replace(r#""title":"t""#, r#""title":"t","versions":["2020-01-01"]"#), "/versions"),
+            (&MINIMAL.replace(r#"{"request":{"method":"ping"}}"#, r#"{"for_each":{"in":"x","as":"y","concurrent":true,"steps":[{"sleep_ms":1}]}}"#), "/steps/0/for_each/concurrent"),
+            (&MINIMAL.replace(r#"{"request":{"method":"ping"}}"#, r#"{"for_each":{"in":"x","as":"y","concurrent":true,"first":true,"steps":[{"request":{"method":"ping"}}]}}"#), "/steps/0/for_each/concurrent"),
         ];
         for (text, pointer) in cases {
             let e = parse_cases("cases/x.json", text).unwrap_err();

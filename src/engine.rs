@@ -7,7 +7,7 @@
 //! everything it sends or waits for goes through the `Transport` it is given, and
 //! every wait has a deadline.
 
-use crate::case::{Binding, Case, Expect, ForEachSpec, HttpSpec, Outcome, Setup, Step, WaitKind};
+use crate::case::{Binding, Case, Expect, ForEachSpec, HttpSpec, Outcome, RequestSpec, Setup, Step, WaitKind};
 use crate::check::session_rules::SessionRules;
 use crate::check::{matchers, synth};
 use crate::schema::{SchemaSet, Sender};
@@ -89,10 +89,12 @@ struct Session<'a> {
     consumed: usize,
     /// When the message the last `wait_for` took arrived (for `gap_as`).
     last_waited: Option<Instant>,
-    /// How many server messages had arrived when each response arrived, by its id.
-    response_marks: Vec<(Id, usize)>,
+    /// How many server messages had arrived when each response arrived, and when, by its id.
+    response_marks: Vec<(Id, usize, Instant)>,
     /// That count for the last response a step took: what came before it and after it.
     last_response_mark: usize,
+    /// When that response arrived: windows "after the response" are measured from it.
+    last_response_at: Option<Instant>,
     /// Ids (as JSON text) of responses that arrived inside a batch array (`expect.batched`).
     batched_ids: Vec<String>,
     /// The client sent `initialize` but not yet `notifications/initialized`: the server
@@ -116,6 +118,12 @@ struct Session<'a> {
 /// Findings kept per case; a server that floods invalid output is reported, not stored.
 const MAX_FINDINGS: usize = 50;
 
+/// Requests a `concurrent` for_each keeps in flight ahead of the element being judged.
+const AHEAD: usize = 8;
+
+/// A window whose time has already passed still reads what is queued for this long.
+const QUEUED: Duration = Duration::from_millis(2);
+
 impl<'a> Session<'a> {
     fn new(case: &'a Case, ctx: &'a Context, transport: &'a mut dyn Transport) -> Session<'a> {
         transport.set_protocol_version(ctx.version);
@@ -136,6 +144,7 @@ impl<'a> Session<'a> {
             last_waited: None,
             response_marks: Vec::new(),
             last_response_mark: 0,
+            last_response_at: None,
             batched_ids: Vec::new(),
             awaiting_initialized: false,
             findings: Vec::new(),
@@ -245,21 +254,11 @@ impl<'a> Session<'a> {
     async fn run_step(&mut self, step: &Step, label: &str) -> Flow<()> {
         let level = step.level.unwrap_or(self.case.level);
         if let Some(req) = &step.request {
-            let params = req.params.as_ref().map(|p| self.substitute(p)).transpose()?;
-            let explicit_id = req.id.as_ref().map(|i| self.substitute(i)).transpose()?;
-            let method = self.substitute_str(&req.method)?;
-            let id = self.send_request(&method, params, explicit_id, req.meta).await?;
+            let id = self.send_step_request(req).await?;
             if req.no_wait {
                 return Ok(());
             }
-            let refusal_ok = expects_error(step);
-            let msg = match id {
-                Some(id) => self.await_response(&id, self.ctx.timeout, label, refusal_ok).await?,
-                None => self.await_any_response(self.ctx.timeout, label, refusal_ok).await?,
-            };
-            self.skip_unless(step, msg.value.as_ref().unwrap_or(&Value::Null))?;
-            self.judge(step, &msg, level, label)?;
-            return self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null));
+            return self.finish_request(step, id, label).await;
         }
         if let Some(n) = &step.notify {
             let params = n.params.as_ref().map(|p| self.substitute(p)).transpose()?;
@@ -352,7 +351,15 @@ impl<'a> Session<'a> {
                     window
                 }
             };
-            return self.no_notification(&n.method, &filters, from, Duration::from_millis(window).min(self.ctx.timeout), level, label).await;
+            let window = Duration::from_millis(window).min(self.ctx.timeout);
+            // After a response, the window runs from its arrival (it may have waited in
+            // the stash while other elements were judged); what is already queued is
+            // still read.
+            let deadline = match self.last_response_at.filter(|_| n.after_response) {
+                Some(arrived) => (arrived + window).max(Instant::now() + QUEUED),
+                None => Instant::now() + window,
+            };
+            return self.no_notification(&n.method, &filters, from, deadline, level, label).await;
         }
         if let Some(v) = &step.value {
             let value = self.substitute(v)?;
@@ -371,6 +378,27 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// Send a `request` step's message (parameters substituted now); its id, if tracked.
+    async fn send_step_request(&mut self, req: &RequestSpec) -> Flow<Option<Id>> {
+        let params = req.params.as_ref().map(|p| self.substitute(p)).transpose()?;
+        let explicit_id = req.id.as_ref().map(|i| self.substitute(i)).transpose()?;
+        let method = self.substitute_str(&req.method)?;
+        self.send_request(&method, params, explicit_id, req.meta).await
+    }
+
+    /// The rest of a `request` step once its message is sent: take the answer, judge it, bind.
+    async fn finish_request(&mut self, step: &Step, id: Option<Id>, label: &str) -> Flow<()> {
+        let level = step.level.unwrap_or(self.case.level);
+        let refusal_ok = expects_error(step);
+        let msg = match id {
+            Some(id) => self.await_response(&id, self.ctx.timeout, label, refusal_ok).await?,
+            None => self.await_any_response(self.ctx.timeout, label, refusal_ok).await?,
+        };
+        self.skip_unless(step, msg.value.as_ref().unwrap_or(&Value::Null))?;
+        self.judge(step, &msg, level, label)?;
+        self.bind(step, msg.value.as_ref().unwrap_or(&Value::Null))
+    }
+
     /// `for_each`: the nested steps once per matching element of a bound array, with
     /// the element bound under `as`. Nothing matching is a skip: a rule exercised on
     /// nothing has not passed.
@@ -386,20 +414,36 @@ impl<'a> Session<'a> {
         for a in &f.where_ {
             filters.push(self.substitute_assertion(a)?);
         }
+        let items: Vec<Value> = items.into_iter().filter(|item| matchers::satisfies(item, &filters)).take(f.max).collect();
+        // `concurrent`: the first step's requests go out ahead, at most AHEAD in flight,
+        // so independent calls overlap instead of queueing behind the slowest.
+        let ahead = if f.concurrent { f.steps.first().and_then(|s| s.request.as_ref()) } else { None };
+        let mut sent: Vec<Option<Id>> = Vec::new();
         let (mut visited, mut completed, mut last_skip) = (0, 0, None);
-        'items: for item in items.into_iter().filter(|item| matchers::satisfies(item, &filters)).take(f.max) {
+        'items: for (index, item) in items.iter().enumerate() {
             visited += 1;
+            if let Some(req) = ahead {
+                while sent.len() < items.len().min(index + AHEAD) {
+                    self.bindings.insert(f.as_.clone(), items[sent.len()].clone());
+                    sent.push(self.send_step_request(req).await?);
+                }
+            }
             let name = ["name", "uri", "uriTemplate"]
                 .iter()
                 .find_map(|k| item.get(*k).and_then(Value::as_str))
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("#{visited}"));
-            self.bindings.insert(f.as_.clone(), item);
+            self.bindings.insert(f.as_.clone(), item.clone());
             for (i, step) in f.steps.iter().enumerate() {
                 let inner = step.label.clone().unwrap_or_else(|| format!("step {}", i + 1));
                 let sub = format!("{label} [{} {name}] {inner}", f.as_);
                 self.transport.transcript().note(sub.clone());
-                match Box::pin(self.run_step(step, &sub)).await {
+                let outcome = if i == 0 && ahead.is_some() {
+                    Box::pin(self.finish_request(step, sent[index].take(), &sub)).await
+                } else {
+                    Box::pin(self.run_step(step, &sub)).await
+                };
+                match outcome {
                     Ok(()) => {}
                     // The rule does not apply to this element: go on with the next.
                     Err(Stop::Skip(reason)) => {
@@ -430,8 +474,7 @@ impl<'a> Session<'a> {
 
     /// `no_notification`: no notification of `method` (satisfying `where`, if given) is
     /// waiting unconsumed, and none arrives in the window.
-    async fn no_notification(&mut self, method: &str, filters: &[crate::case::Assertion], from: usize, wait: Duration, level: Level, label: &str) -> Flow<()> {
-        let deadline = Instant::now() + wait;
+    async fn no_notification(&mut self, method: &str, filters: &[crate::case::Assertion], from: usize, deadline: Instant, level: Level, label: &str) -> Flow<()> {
         loop {
             let seen = self.server_messages[from.max(self.consumed)..]
                 .iter()
@@ -841,7 +884,7 @@ impl<'a> Session<'a> {
     /// flag it when no request of ours has its id.
     fn file_response(&mut self, msg: Message) {
         let id = msg.response_id().cloned().unwrap_or(Id::Null);
-        self.response_marks.push((id.clone(), self.server_messages.len()));
+        self.response_marks.push((id.clone(), self.server_messages.len(), Instant::now()));
         if self.is_pending(Some(&id)) {
             self.stash.push(msg);
             return;
@@ -866,9 +909,12 @@ impl<'a> Session<'a> {
     }
 
     fn accept_response(&mut self, msg: Message, id: &Id) -> Message {
-        self.last_response_mark = match self.response_marks.iter().rposition(|(m, _)| m == id) {
-            Some(at) => self.response_marks.swap_remove(at).1,
-            None => self.server_messages.len(),
+        (self.last_response_mark, self.last_response_at) = match self.response_marks.iter().rposition(|(m, _, _)| m == id) {
+            Some(at) => {
+                let (_, mark, arrived) = self.response_marks.swap_remove(at);
+                (mark, Some(arrived))
+            }
+            None => (self.server_messages.len(), Some(Instant::now())),
         };
         let method = self.pending_method(id);
         self.pending.retain(|p| &p.id != id);
@@ -1591,6 +1637,33 @@ mod tests {
         assert_eq!(v, CaseVerdict { status: Status::Skip, message: "not an error (2 visited)".into() }, "no element applied");
         let calls = t.transcript.entries().iter().filter(|e| e.dir == Dir::Out && e.raw.contains("tools/call")).count();
         assert_eq!(calls, 2, "only the elements matching `where` are visited");
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_for_each_sends_ahead_and_judges_each_element() {
+        let t = server(|m, msg| match m {
+            "tools/list" => {
+                let tools = json!([{"name": "a", "inputSchema": {"type": "object"}}, {"name": "b", "inputSchema": {"type": "object"}}, {"name": "c", "inputSchema": {"type": "object"}}]);
+                Some(vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": {"tools": tools}}).to_string()])
+            }
+            "tools/call" => {
+                let failing = msg["params"]["name"] == "b";
+                Some(vec![json!({"jsonrpc": "2.0", "id": msg["id"], "result": {"content": [], "isError": failing}}).to_string()])
+            }
+            _ => None,
+        });
+        let steps = r#"[{"paginate":{"method":"tools/list","items":"tools"},"bind":{"tools":"/items"}},
+            {"for_each":{"in":"tools","as":"tool","concurrent":true,"steps":[
+              {"request":{"method":"tools/call","params":{"name":"${tool/name}"}},
+               "expect":{"assert":[{"pointer":"/result/isError","equals":false}]}}]}}]"#;
+        let mut t = t;
+        let v = run_case(&case(steps), &ctx(), &mut t).await;
+        assert_eq!(v.status, Status::Fail, "element b's own answer is judged: {}", v.message);
+        assert!(v.message.contains("[tool b]"), "the finding names its element: {}", v.message);
+        let entries = t.transcript.entries();
+        let last_call = entries.iter().rposition(|e| e.dir == Dir::Out && e.raw.contains("\"name\":\"c\"")).expect("c was called");
+        let first_judged = entries.iter().position(|e| e.dir == Dir::Note && e.raw.contains("[tool a]")).expect("a was judged");
+        assert!(last_call < first_judged, "every call went out before the first was judged");
     }
 
     #[tokio::test]
