@@ -53,7 +53,7 @@ where
         line.push(b'\n');
         line
     };
-    let mut writer = tokio::io::BufWriter::with_capacity(64 * 1024, writer);
+    let mut writer = tokio::io::BufWriter::with_capacity(16 * 1024, writer);
     let writer_task = tokio::spawn(async move {
         loop {
             tokio::select! {

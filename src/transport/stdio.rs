@@ -190,7 +190,7 @@ pub(super) async fn read_lines<R: AsyncRead + Unpin>(
     transcript: Transcript,
     max_line: usize,
 ) {
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 16 * 1024];
     let mut line: Vec<u8> = Vec::new();
     let mut overflow: Option<usize> = None; // bytes seen of an over-long line
     loop {
