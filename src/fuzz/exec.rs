@@ -13,8 +13,9 @@ use super::invariants::{Answer, SessionCheck, Sent, Violation};
 use crate::check::synth;
 use crate::schema::SchemaSet;
 use crate::spec::{ProtocolVersion, meta_key};
+use crate::transport::http::Outgoing;
 use crate::transport::{Event, Transport};
-use crate::wire::{Kind, Message};
+use crate::wire::{Id, Kind, Message};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -100,6 +101,10 @@ pub async fn execute(
             .collect();
         sent.push(Sent { index: messages.len() + w, label: "sentinel", method: sentinel.method.as_deref(), expects: &sentinel.expects, sentinel: true });
         check.open_window(w, &sent);
+        // Over concurrent POSTs the sentinel's answer says nothing of the others: the
+        // window also waits for every request's own exchange to end (an answer or a
+        // refusal), so a refusal's body is never judged before the refusal itself.
+        let mut posts = OpenPosts::of(cfg.concurrent_posts, range.clone().map(|i| &messages[i].bytes[..]));
         // Counted when the window starts: how far a dying server lets the writes go
         // is timing, and the report must not depend on it.
         out.sent += range.len();
@@ -119,6 +124,7 @@ pub async fn execute(
                     break;
                 }
                 let event = transport.recv(wait).await;
+                posts.saw(&event);
                 // Only this message's answer settles it: a late answer to an earlier
                 // window (a cancelled slow call) must not send the sentinel early.
                 let settled = match &event {
@@ -145,7 +151,7 @@ pub async fn execute(
                 if wait.is_zero() {
                     break;
                 }
-                if !receive(transport, &mut check, wait).await {
+                if !receive(transport, &mut check, &mut posts, wait).await {
                     out.died = true;
                     break 'windows;
                 }
@@ -157,12 +163,12 @@ pub async fn execute(
             break;
         }
         let deadline = Instant::now() + cfg.timeout;
-        while !check.window_complete() {
+        while !(check.window_complete() && posts.ended()) {
             let wait = deadline.saturating_duration_since(Instant::now());
             if wait.is_zero() {
                 break;
             }
-            if !receive(transport, &mut check, wait).await {
+            if !receive(transport, &mut check, &mut posts, wait).await {
                 out.died = true;
                 break 'windows;
             }
@@ -223,16 +229,50 @@ async fn died_on_send(transport: &mut dyn Transport, check: &mut SessionCheck<'_
             check.send_failed(reason);
             return;
         }
-        if !receive(transport, check, wait).await {
+        if !receive(transport, check, &mut OpenPosts::of(false, std::iter::empty()), wait).await {
             return;
         }
     }
 }
 
 /// Receive one event; false when the server is gone.
-async fn receive(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, wait: Duration) -> bool {
+async fn receive(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, posts: &mut OpenPosts, wait: Duration) -> bool {
     let event = transport.recv(wait).await;
+    posts.saw(&event);
     handle(transport, check, event).await
+}
+
+/// The requests of a window whose HTTP exchange has not ended: no answer by id and no
+/// refusal yet. Empty unless messages are posted concurrently.
+struct OpenPosts {
+    ids: Vec<Id>,
+}
+
+impl OpenPosts {
+    fn of<'m>(concurrent: bool, messages: impl Iterator<Item = &'m [u8]>) -> OpenPosts {
+        // `subscriptions/listen` opens a stream that is answered only when it ends.
+        let exchange = |o: Outgoing| o.id.filter(|_| o.method.as_deref() != Some("subscriptions/listen"));
+        let ids = if concurrent { messages.filter_map(|bytes| exchange(Outgoing::of(bytes))).collect() } else { Vec::new() };
+        OpenPosts { ids }
+    }
+
+    fn saw(&mut self, event: &Event) {
+        let id = match event {
+            Event::Unanswered { id: Some(id), .. } => Some(id.clone()),
+            Event::Frame(raw) => Message::parse(raw.clone()).response_id().cloned(),
+            _ => None,
+        };
+        // Loosely: an answer echoing the id with another JSON type ends the exchange too
+        // (the checker judges the type).
+        let loose = |id: &Id| id.to_string().trim_matches('"').to_string();
+        if let Some(at) = id.and_then(|id| self.ids.iter().position(|open| loose(open) == loose(&id))) {
+            self.ids.swap_remove(at);
+        }
+    }
+
+    fn ended(&self) -> bool {
+        self.ids.is_empty()
+    }
 }
 
 async fn handle(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, event: Event) -> bool {
