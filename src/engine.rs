@@ -1157,7 +1157,7 @@ impl<'a> Session<'a> {
                 Binding::Pointer(_) => found.cloned(),
                 Binding::Capture { regex, optional, .. } => {
                     let captured = found.and_then(Value::as_str).and_then(|text| {
-                        let re = regex::Regex::new(regex).ok()?;
+                        let re = matchers::compiled(regex).ok()?;
                         re.captures(text)?.get(1).map(|m| json!(m.as_str()))
                     });
                     if captured.is_none() && *optional {
@@ -1176,7 +1176,7 @@ impl<'a> Session<'a> {
                         // The first capture group of the regex, in the bound string.
                         Some(re) => element.and_then(|v| {
                             let text = v.as_str()?.to_string();
-                            let re = regex::Regex::new(re).ok()?;
+                            let re = matchers::compiled(re).ok()?;
                             re.captures(&text).and_then(|c| c.get(1)).map(|m| json!(m.as_str()))
                         }),
                         None => element,

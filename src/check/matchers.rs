@@ -4,6 +4,24 @@
 use crate::case::Assertion;
 use crate::wire::type_name;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+/// A case's regex, compiled once per run: the same patterns are checked in every
+/// session, and compiling one costs more than most matches (the pattern text is the key;
+/// at most 1,024 are kept, since substituted patterns may vary).
+pub fn compiled(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    static CACHE: LazyLock<Mutex<HashMap<String, regex::Regex>>> = LazyLock::new(Default::default);
+    if let Some(re) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).get(pattern) {
+        return Ok(re.clone());
+    }
+    let re = regex::Regex::new(pattern)?;
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() < 1024 {
+        cache.insert(pattern.to_string(), re.clone());
+    }
+    Ok(re)
+}
 
 /// Partial match: every member of an expected object must be present and match;
 /// arrays match element by element (same length); scalars by equality.
@@ -106,7 +124,7 @@ pub fn check_assertion(a: &Assertion, root: &Value, base: &str, problems: &mut V
         }
     }
     if let Some(re) = &a.regex {
-        match (v.as_str(), regex::Regex::new(re)) {
+        match (v.as_str(), compiled(re)) {
             (Some(s), Ok(r)) if r.is_match(s) => {}
             (Some(s), Ok(_)) => problems.push(format!("{} is {s:?}, which does not match /{re}/", at(&full))),
             (None, _) => problems.push(format!("{} is {}, expected a string matching /{re}/", at(&full), type_name(v))),
