@@ -93,7 +93,9 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
         VersionSelection::One(v) => vec![*v],
         _ => ProtocolVersion::ALL.to_vec(),
     };
-    let selected: Vec<Case> = config
+    // Shared, not copied, by the sessions: every task is spawned up front and waits for
+    // its turn holding its case.
+    let selected: Vec<Arc<Case>> = config
         .cases
         .iter()
         .filter(|c| {
@@ -101,7 +103,7 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
                 f.is_match(&c.id) || candidates.iter().any(|v| f.is_match(format!("{v}/{transport}/{}", c.id)))
             })
         })
-        .cloned()
+        .map(|c| Arc::new(c.clone()))
         .collect();
 
     // Probe the versions the selection could run, all at once: a dead server costs one
@@ -150,7 +152,7 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
     // Every (version, case) pair with its place in the report; the sessions start in
     // order of planned waits, longest first (the semaphore hands out permits in FIFO
     // order), and the report keeps the library's order.
-    let mut planned: Vec<(usize, &(ProtocolVersion, Probe, Vec<Entry>), &Case)> = Vec::new();
+    let mut planned: Vec<(usize, &(ProtocolVersion, Probe, Vec<Entry>), &Arc<Case>)> = Vec::new();
     for probed in &probes {
         let version = probed.0;
         for case in selected.iter().filter(|c| c.applies_to(version, transport)) {
@@ -187,7 +189,7 @@ pub async fn run(config: RunConfig) -> Result<Report, RunError> {
             }
             Probe::Supported(_) => {}
         }
-        let case = case.clone();
+        let case = Arc::clone(case);
         let config = config.clone();
         let semaphore = semaphore.clone();
         let version = *version;
