@@ -86,24 +86,23 @@ pub fn default_jobs(cheap_sessions: bool) -> usize {
     if cheap_sessions { (cores * 16).clamp(16, 64) } else { (cores * 2).clamp(2, 32) }
 }
 
-pub async fn run(config: RunConfig) -> Result<Report, RunError> {
+pub async fn run(mut config: RunConfig) -> Result<Report, RunError> {
     let filter = build_filter(&config.filters)?;
     let transport = config.target.transport_kind();
     let candidates: Vec<ProtocolVersion> = match &config.versions {
         VersionSelection::One(v) => vec![*v],
         _ => ProtocolVersion::ALL.to_vec(),
     };
-    // Shared, not copied, by the sessions: every task is spawned up front and waits for
-    // its turn holding its case.
-    let selected: Vec<Arc<Case>> = config
-        .cases
-        .iter()
+    // Taken from the config and shared, not copied, by the sessions: every task is
+    // spawned up front and waits for its turn holding its case.
+    let selected: Vec<Arc<Case>> = std::mem::take(&mut config.cases)
+        .into_iter()
         .filter(|c| {
             filter.as_ref().is_none_or(|f| {
                 f.is_match(&c.id) || candidates.iter().any(|v| f.is_match(format!("{v}/{transport}/{}", c.id)))
             })
         })
-        .map(|c| Arc::new(c.clone()))
+        .map(Arc::new)
         .collect();
 
     // Probe the versions the selection could run, all at once: a dead server costs one
