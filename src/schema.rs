@@ -94,7 +94,6 @@ struct VersionSchemas {
     dialect: Option<String>,
     registry: Registry<'static>,
     validators: BTreeMap<String, Cached>,
-
 }
 
 impl VersionSchemas {
@@ -124,7 +123,6 @@ impl VersionSchemas {
             dialect,
             registry,
             validators,
-
         })
     }
 
@@ -310,8 +308,12 @@ impl SchemaSet {
             )),
             Some(Err(e)) => out.push(problem("schema", e.to_owned())),
             Some(Ok(validator)) => {
-                for error in validator.iter_errors(instance) {
-                    findings_from_error(&error, schemas.document(), definition, prefix, &[], out);
+                let mut errors = validator.iter_errors(instance).peekable();
+                if errors.peek().is_some() {
+                    let doc = schemas.document();
+                    for error in errors {
+                        findings_from_error(&error, doc, definition, prefix, &[], out);
+                    }
                 }
             }
         }

@@ -9,7 +9,7 @@
 //! All IO goes through the `Transport`.
 
 use super::generators::{self, Catalogue, FuzzMessage, SLOW_TOOL, Tool};
-use super::invariants::{Answer, SessionCheck, Sent, Violation};
+use super::invariants::{Answer, SessionCheck, Sent, Violation, loose_key};
 use crate::check::synth;
 use crate::schema::SchemaSet;
 use crate::spec::{ProtocolVersion, meta_key};
@@ -229,7 +229,7 @@ async fn died_on_send(transport: &mut dyn Transport, check: &mut SessionCheck<'_
             check.send_failed(reason);
             return;
         }
-        if !receive(transport, check, &mut OpenPosts::of(false, std::iter::empty()), wait).await {
+        if !receive(transport, check, &mut OpenPosts::default(), wait).await {
             return;
         }
     }
@@ -244,6 +244,7 @@ async fn receive(transport: &mut dyn Transport, check: &mut SessionCheck<'_>, po
 
 /// The requests of a window whose HTTP exchange has not ended: no answer by id and no
 /// refusal yet. Empty unless messages are posted concurrently.
+#[derive(Default)]
 struct OpenPosts {
     ids: Vec<Id>,
 }
@@ -257,6 +258,9 @@ impl OpenPosts {
     }
 
     fn saw(&mut self, event: &Event) {
+        if self.ids.is_empty() {
+            return;
+        }
         let id = match event {
             Event::Unanswered { id: Some(id), .. } => Some(id.clone()),
             Event::Frame(raw) => Message::parse(raw.clone()).response_id().cloned(),
@@ -264,8 +268,7 @@ impl OpenPosts {
         };
         // Loosely: an answer echoing the id with another JSON type ends the exchange too
         // (the checker judges the type).
-        let loose = |id: &Id| id.to_string().trim_matches('"').to_string();
-        if let Some(at) = id.and_then(|id| self.ids.iter().position(|open| loose(open) == loose(&id))) {
+        if let Some(at) = id.and_then(|id| self.ids.iter().position(|open| loose_key(open) == loose_key(&id))) {
             self.ids.swap_remove(at);
         }
     }

@@ -120,7 +120,7 @@ pub fn id_key(id: &Id) -> String {
 }
 
 /// The id as text without its JSON type: `1` and `"1"` collide here.
-fn loose_key(id: &Id) -> String {
+pub fn loose_key(id: &Id) -> String {
     match id {
         Id::String(s) => s.clone(),
         other => other.to_string(),
